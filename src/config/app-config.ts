@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  databaseUrl: string;
+  databasePoolSize: number;
+  jwt: {
+    secret: string;
+    issuer: string;
+    audience: string;
+    ttlSeconds: number;
+  };
+  bcryptCost: number;
+  bodyLimit: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MIN_SECRET_LENGTH = 32;
+const BCRYPT_MIN_COST = 4;
+const BCRYPT_MAX_COST = 15;
+// Production keeps a floor that makes offline guessing expensive; tests may go down to 4.
+const BCRYPT_MIN_PRODUCTION_COST = 12;
+
+function readInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    problems.push(`${name} must be an integer, got "${raw}"`);
+    return fallback;
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+    return fallback;
+  }
+  return value;
+}
+
+function readString(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  return raw ? raw : fallback;
+}
+
+/**
+ * Reads and validates the process environment once, at boot. Every problem is collected so an
+ * operator fixes them in one pass; the message always names the variable.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+
+  const rawEnv = readString(env, 'NODE_ENV', 'production');
+  let nodeEnv: NodeEnv = 'production';
+  if (rawEnv === 'development' || rawEnv === 'test' || rawEnv === 'production') {
+    nodeEnv = rawEnv;
+  } else {
+    problems.push(`NODE_ENV must be one of development, test, production, got "${rawEnv}"`);
+  }
+  const relaxed = nodeEnv !== 'production';
+
+  const databaseUrl = env.DATABASE_URL?.trim() ?? '';
+  if (!databaseUrl) {
+    problems.push('DATABASE_URL is required (postgres://user:password@host:port/database)');
+  } else if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+
+  let secret = env.JWT_SECRET ?? '';
+  if (secret.length < MIN_SECRET_LENGTH) {
+    if (relaxed && secret === '') {
+      // A throwaway secret keeps development friction-free; tokens die with the process.
+      secret = randomBytes(48).toString('base64url');
+    } else {
+      problems.push(
+        `JWT_SECRET must be set to at least ${MIN_SECRET_LENGTH} characters` +
+          (relaxed ? '' : ' (required outside development and test)'),
+      );
+    }
+  }
+
+  const bcryptCost = readInt(env, 'BCRYPT_COST', 12, BCRYPT_MIN_COST, BCRYPT_MAX_COST, problems);
+  if (!relaxed && bcryptCost < BCRYPT_MIN_PRODUCTION_COST) {
+    problems.push(`BCRYPT_COST must be at least ${BCRYPT_MIN_PRODUCTION_COST} in production`);
+  }
+
+  const bodyLimit = readString(env, 'BODY_LIMIT', '64kb');
+  if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) {
+    problems.push(`BODY_LIMIT must look like 64kb or 1mb, got "${bodyLimit}"`);
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: readInt(env, 'PORT', 3000, 1, 65535, problems),
+    databaseUrl,
+    databasePoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 200, problems),
+    jwt: {
+      secret,
+      issuer: readString(env, 'JWT_ISSUER', 'notes-service'),
+      audience: readString(env, 'JWT_AUDIENCE', 'notes-api'),
+      ttlSeconds: readInt(env, 'JWT_TTL_SECONDS', 3600, 60, 7 * 24 * 3600, problems),
+    },
+    bcryptCost,
+    bodyLimit,
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,29 @@
+import { QueryRunner } from 'typeorm';
+
+/** True when the citus extension is installed in the connected database. */
+export async function citusInstalled(runner: QueryRunner): Promise<boolean> {
+  const rows: unknown[] = await runner.query(
+    `SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Migrations run unchanged on Citus and on plain PostgreSQL. This decides which, once per
+ * migration, and says so in the log so nobody has to guess what a deploy did.
+ */
+export async function detectCitusForMigration(
+  runner: QueryRunner,
+  migration: string,
+): Promise<boolean> {
+  const citus = await citusInstalled(runner);
+  const mode = citus
+    ? 'citus extension found: distributing tables'
+    : 'citus extension not installed: plain PostgreSQL tables, no distribution';
+  runner.connection.logger.logMigration(`${migration}: ${mode}`, runner);
+  if (citus) {
+    // Several distributed DDL statements in one transaction otherwise trip the parallel-DDL check.
+    await runner.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
+  }
+  return citus;
+}

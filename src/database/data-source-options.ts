@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { InvitationEntity } from '../tenants/invitation.entity';
+import { TenantEntity } from '../tenants/tenant.entity';
+import { LoginDirectoryEntry } from '../users/login-directory.entity';
+import { UserEntity } from '../users/user.entity';
+import { NoteEntity } from '../notes/note.entity';
+
+export const ENTITIES = [TenantEntity, UserEntity, LoginDirectoryEntry, NoteEntity, InvitationEntity];
+
+// Migrations live at the repository root, next to src/, both as .ts (ts-node) and compiled .js.
+const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '[0-9]*-*.{ts,js}');
+
+export interface DatabaseSettings {
+  url: string;
+  poolSize?: number;
+}
+
+/** The single description of how this service talks to its database: the app and the CLI use it. */
+export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      max: settings.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+    },
+  };
+}

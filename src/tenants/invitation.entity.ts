@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { UserRole } from '../users/user-role';
+
+/** Distributed by tenant_id and colocated with users. Only a hash of the code is stored. */
+@Entity({ name: 'invitations' })
+export class InvitationEntity {
+  @PrimaryColumn({ name: 'tenant_id', type: 'bigint' })
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'code_hash', type: 'text' })
+  codeHash!: string;
+
+  @Column({ type: 'text' })
+  role!: UserRole;
+
+  @Column({ name: 'created_by', type: 'bigint' })
+  createdBy!: string;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
+  usedAt!: Date | null;
+
+  @Column({ name: 'used_by', type: 'bigint', nullable: true })
+  usedBy!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,295 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * Throwaway PostgreSQL / Citus nodes started from the machine's own server binaries, for
+ * development and tests on machines without Docker. With the citus extension installed this is a
+ * coordinator plus workers; without it, one plain PostgreSQL.
+ */
+
+export type CitusMode = 'auto' | 'on' | 'off';
+
+export interface ClusterSpec {
+  /** Folder that holds every node's data directory and the state file. */
+  dir: string;
+  /** Coordinator port; workers take the following ports unless `ports` is given. */
+  basePort: number;
+  ports?: number[];
+  database: string;
+  citus: CitusMode;
+  workers: number;
+  /** Trades durability for speed (fsync off): fine for throwaway test data, never for real data. */
+  fast: boolean;
+  log?: (message: string) => void;
+}
+
+export interface ClusterNode {
+  name: string;
+  port: number;
+  dataDir: string;
+}
+
+export interface ClusterState {
+  dir: string;
+  database: string;
+  citus: boolean;
+  nodes: ClusterNode[];
+  url: string;
+}
+
+const STATE_FILE = 'cluster.json';
+const HOST = '127.0.0.1';
+
+export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PG_BINDIR) return env.PG_BINDIR;
+  try {
+    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  } catch {
+    for (const version of ['17', '16', '15']) {
+      const dir = `/usr/lib/postgresql/${version}/bin`;
+      if (existsSync(join(dir, 'initdb'))) return dir;
+    }
+  }
+  throw new Error(
+    'PostgreSQL server binaries not found: install PostgreSQL (initdb, pg_ctl) or set PG_BINDIR, ' +
+      'or point the project at a running database with DATABASE_URL / TEST_DATABASE_URL',
+  );
+}
+
+export function citusAvailable(bindir: string): boolean {
+  try {
+    const pgConfig = join(bindir, 'pg_config');
+    const libdir = execFileSync(existsSync(pgConfig) ? pgConfig : 'pg_config', ['--pkglibdir'], {
+      encoding: 'utf8',
+    }).trim();
+    return existsSync(join(libdir, 'citus.so'));
+  } catch {
+    return false;
+  }
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function postgresIds(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+/** PostgreSQL refuses to run as root, so as root every server command runs as `postgres`. */
+function runServerCommand(bin: string, args: string[]): void {
+  const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const result = spawnSync(cmd, argv, { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(
+      `${bin} ${args.join(' ')} failed (exit ${result.status ?? 'signal'}):\n${result.stderr || result.stdout}`,
+    );
+  }
+}
+
+function postgresCanUse(dir: string): boolean {
+  if (!isRoot()) return true;
+  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).status === 0;
+}
+
+/**
+ * The data folder the caller asked for, or, when the `postgres` user cannot reach it (a checkout
+ * under /root, say), a folder under the system temp dir derived from it.
+ */
+export function resolveClusterDir(requested: string, log: (m: string) => void): string {
+  const dir = resolve(requested);
+  mkdirSync(dir, { recursive: true });
+  if (isRoot()) {
+    const { uid, gid } = postgresIds();
+    chownSync(dir, uid, gid);
+    if (!postgresCanUse(dir)) {
+      const fallback = join(
+        tmpdir(),
+        `notes-db-${createHash('sha1').update(dir).digest('hex').slice(0, 10)}`,
+      );
+      mkdirSync(fallback, { recursive: true });
+      chownSync(fallback, uid, gid);
+      log(`the postgres user cannot reach ${dir}; using ${fallback} instead`);
+      return fallback;
+    }
+  }
+  return dir;
+}
+
+function nodeSettings(spec: ClusterSpec, port: number, citus: boolean): string {
+  const lines = [
+    `listen_addresses = '${HOST}'`,
+    `port = ${port}`,
+    // TCP only: socket paths under deep checkouts overflow the 107-byte limit.
+    `unix_socket_directories = ''`,
+    `max_connections = 200`,
+    // Shard moves and tenant isolation use logical replication.
+    `wal_level = logical`,
+    `max_wal_senders = 10`,
+    `max_replication_slots = 10`,
+    `max_prepared_transactions = 200`,
+    `logging_collector = off`,
+    `log_min_messages = warning`,
+  ];
+  if (citus) {
+    lines.push(`shared_preload_libraries = 'citus'`, `citus.stat_tenants_track = 'all'`);
+  }
+  if (spec.fast) {
+    lines.push(`fsync = off`, `synchronous_commit = off`, `full_page_writes = off`);
+  }
+  return `\n# added by tools/db/local-cluster.ts\n${lines.join('\n')}\n`;
+}
+
+export function readClusterState(dir: string): ClusterState | undefined {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+}
+
+function urlFor(port: number, database: string): string {
+  return `postgresql://postgres@${HOST}:${port}/${database}`;
+}
+
+async function withClient<T>(
+  port: number,
+  database: string,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = new Client({ host: HOST, port, user: 'postgres', database });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function serverRunning(bindir: string, dataDir: string): boolean {
+  const pgCtl = join(bindir, 'pg_ctl');
+  const args = ['-D', dataDir, 'status'];
+  const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', pgCtl, ...args]] : [pgCtl, args];
+  return spawnSync(cmd, argv).status === 0;
+}
+
+export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState> {
+  const log = spec.log ?? ((m: string) => console.log(`[db] ${m}`));
+  const bindir = findPgBinDir();
+  const installed = citusAvailable(bindir);
+  if (spec.citus === 'on' && !installed) {
+    throw new Error('CITUS=on but the citus extension is not installed for these PostgreSQL binaries');
+  }
+  const citus = spec.citus !== 'off' && installed;
+  const dir = resolveClusterDir(spec.dir, log);
+
+  const existing = readClusterState(dir);
+  const workerCount = citus ? spec.workers : 0;
+  const ports =
+    existing?.nodes.map((n) => n.port) ??
+    spec.ports ??
+    Array.from({ length: workerCount + 1 }, (_, i) => spec.basePort + i);
+  const nodes: ClusterNode[] =
+    existing?.nodes ??
+    ports.slice(0, workerCount + 1).map((port, i) => ({
+      name: i === 0 ? 'coordinator' : `worker${i}`,
+      port,
+      dataDir: join(dir, i === 0 ? 'coordinator' : `worker${i}`),
+    }));
+  const fresh = !existing;
+
+  log(
+    citus
+      ? `citus extension found: coordinator + ${workerCount} worker(s) on ports ${nodes.map((n) => n.port).join(', ')}`
+      : `citus extension ${installed ? 'disabled' : 'not installed'}: one plain PostgreSQL on port ${nodes[0].port}`,
+  );
+
+  for (const node of nodes) {
+    if (!existsSync(join(node.dataDir, 'PG_VERSION'))) {
+      runServerCommand(join(bindir, 'initdb'), [
+        '-D',
+        node.dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ]);
+      const conf = join(node.dataDir, 'postgresql.conf');
+      writeFileSync(conf, readFileSync(conf, 'utf8') + nodeSettings(spec, node.port, citus));
+    }
+    if (!serverRunning(bindir, node.dataDir)) {
+      runServerCommand(join(bindir, 'pg_ctl'), [
+        '-D',
+        node.dataDir,
+        '-l',
+        join(node.dataDir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
+    }
+  }
+
+  if (fresh) {
+    for (const node of nodes) {
+      await withClient(node.port, 'postgres', async (c) => {
+        await c.query(`CREATE DATABASE "${spec.database}"`);
+      });
+      if (citus) {
+        await withClient(node.port, spec.database, (c) => c.query('CREATE EXTENSION citus'));
+      }
+    }
+    if (citus) {
+      const [coordinator, ...workers] = nodes;
+      await withClient(coordinator.port, spec.database, async (c) => {
+        await c.query('SELECT citus_set_coordinator_host($1, $2)', [HOST, coordinator.port]);
+        for (const worker of workers) {
+          await c.query('SELECT citus_add_node($1, $2)', [HOST, worker.port]);
+        }
+      });
+    }
+  }
+
+  const state: ClusterState = {
+    dir,
+    database: spec.database,
+    citus,
+    nodes,
+    url: urlFor(nodes[0].port, spec.database),
+  };
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+  log(`ready: ${state.url}`);
+  return state;
+}
+
+export function stopLocalCluster(
+  dir: string,
+  options: { destroy: boolean; log?: (m: string) => void },
+): void {
+  const log = options.log ?? ((m: string) => console.log(`[db] ${m}`));
+  dir = resolveClusterDir(dir, log);
+  const state = readClusterState(dir);
+  if (!state) {
+    log(`no cluster in ${dir}`);
+  } else {
+    const bindir = findPgBinDir();
+    // Workers first: the coordinator may still hold connections to them.
+    for (const node of [...state.nodes].reverse()) {
+      if (serverRunning(bindir, node.dataDir)) {
+        runServerCommand(join(bindir, 'pg_ctl'), ['-D', node.dataDir, '-m', 'fast', '-w', 'stop']);
+        log(`stopped ${node.name} (port ${node.port})`);
+      }
+    }
+  }
+  if (options.destroy) {
+    rmSync(dir, { recursive: true, force: true });
+    log(`removed ${dir}`);
+  }
+}
