@@ -1,0 +1,57 @@
+import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Request } from 'express';
+import { Auth, CurrentUser, Public } from './auth.decorators';
+import { AuthService, VerifiedLogin } from './auth.service';
+import { AuthenticatedUser } from './authenticated-user';
+import { LoginResponseDto, MeResponseDto, RegisterResponseDto } from './dto/auth-responses.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+import { LocalAuthGuard } from './local-auth.guard';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('register')
+  @ApiCreatedResponse({ type: RegisterResponseDto })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
+  @ApiForbiddenResponse({ description: 'INVITATION_INVALID' })
+  @ApiConflictResponse({ description: 'TENANT_NAME_TAKEN, EMAIL_TAKEN or USERNAME_TAKEN' })
+  register(@Body() dto: RegisterDto): Promise<RegisterResponseDto> {
+    return this.auth.register(dto);
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (same answer for unknown email)' })
+  @ApiConflictResponse({
+    description: 'TENANT_CHOICE_REQUIRED, with `tenants: [{id, name}]` to choose from',
+  })
+  login(@Req() request: Request & { user: VerifiedLogin }): Promise<LoginResponseDto> {
+    return this.auth.issueToken(request.user);
+  }
+
+  @Auth()
+  @Get('me')
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentUser() user: AuthenticatedUser): Promise<MeResponseDto> {
+    return this.auth.me(user);
+  }
+}

@@ -1,0 +1,30 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { TrimLowerCase } from '../../http/transforms';
+
+export class LoginDto {
+  @ApiProperty({ example: 'alice@example.com' })
+  @TrimLowerCase()
+  @IsString()
+  @MaxLength(254)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery' })
+  @IsString()
+  @Length(1, 1024)
+  password!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Tenant id or name; only needed when the same email and password belong to several tenants',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value,
+  )
+  @IsString({ message: 'tenant must be a tenant id or name' })
+  @Length(1, 100)
+  tenant?: string;
+}

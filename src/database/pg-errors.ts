@@ -1,0 +1,18 @@
+import { QueryFailedError } from 'typeorm';
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The constraint a unique violation hit, or undefined for any other error. On Citus the worker
+ * reports the shard's copy of the constraint (`users_email_key_102008`), so callers match prefixes.
+ */
+export function violatedUniqueConstraint(error: unknown): string | undefined {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const driverError = error.driverError as { code?: unknown; constraint?: unknown } | undefined;
+  if (driverError?.code !== UNIQUE_VIOLATION) return undefined;
+  return typeof driverError.constraint === 'string' ? driverError.constraint : '';
+}
+
+export function isConstraint(actual: string, name: string): boolean {
+  return actual === name || new RegExp(`^${name}_\\d+$`).test(actual);
+}

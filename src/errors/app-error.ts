@@ -1,0 +1,38 @@
+/**
+ * Every expected failure of the domain carries a stable code; the global exception filter maps the
+ * code to an HTTP status, so services never think in HTTP.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_CREDENTIALS: 401,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  INVITATION_INVALID: 403,
+  NOTE_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  TENANT_NAME_TAKEN: 409,
+  EMAIL_TAKEN: 409,
+  USERNAME_TAKEN: 409,
+  TENANT_CHOICE_REQUIRED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra fields a client needs to act on the error (e.g. which tenants to choose from). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}

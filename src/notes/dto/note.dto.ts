@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { PageQueryDto } from '../../http/pagination';
+import { NoteEntity } from '../note.entity';
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_CONTENT_LENGTH = 20_000;
+
+export class CreateNoteDto {
+  @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TITLE_LENGTH)
+  title?: string | null;
+
+  @ApiProperty({ minLength: 1, maxLength: MAX_CONTENT_LENGTH })
+  @IsString()
+  @Length(1, MAX_CONTENT_LENGTH)
+  content!: string;
+}
+
+export class UpdateNoteDto {
+  @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH, nullable: true, description: 'null clears it' })
+  @ValidateIf((_object, value) => value !== null)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TITLE_LENGTH)
+  title?: string | null;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_CONTENT_LENGTH })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_CONTENT_LENGTH)
+  content?: string;
+}
+
+export class ListNotesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ['me'], description: 'Only notes written by the caller' })
+  @IsOptional()
+  @IsIn(['me'], { message: 'author must be "me"' })
+  author?: 'me';
+}
+
+export class NoteView {
+  @ApiProperty({ example: '1001', description: 'bigint id, as a string' })
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  title!: string | null;
+
+  @ApiProperty()
+  content!: string;
+
+  @ApiProperty({ example: '42' })
+  authorId!: string;
+
+  @ApiProperty()
+  createdAt!: Date;
+
+  @ApiProperty()
+  updatedAt!: Date;
+
+  static from(note: NoteEntity): NoteView {
+    return {
+      id: note.id,
+      title: note.title,
+      content: note.content,
+      authorId: note.userId,
+      createdAt: note.createdAt,
+      updatedAt: note.updatedAt,
+    };
+  }
+}
+
+export class NotePageDto {
+  @ApiProperty({ type: [NoteView] })
+  items!: NoteView[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}

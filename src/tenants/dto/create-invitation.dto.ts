@@ -1,0 +1,34 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { UserRole } from '../../users/user-role';
+
+export const INVITABLE_ROLES = ['admin', 'member'] as const;
+export type InvitableRole = Extract<UserRole, (typeof INVITABLE_ROLES)[number]>;
+export const MAX_INVITATION_HOURS = 720;
+
+export class CreateInvitationDto {
+  @ApiPropertyOptional({ enum: INVITABLE_ROLES, default: 'member' })
+  @IsOptional()
+  @IsIn(INVITABLE_ROLES, { message: 'role must be admin or member' })
+  role?: InvitableRole;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_INVITATION_HOURS, default: 72 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'expiresInHours must be an integer' })
+  @Min(1)
+  @Max(MAX_INVITATION_HOURS)
+  expiresInHours?: number;
+}
+
+export class InvitationCreatedDto {
+  @ApiProperty({ description: 'Give this to the person joining; it is shown once and single-use' })
+  code!: string;
+
+  @ApiProperty()
+  expiresAt!: Date;
+
+  @ApiProperty({ enum: INVITABLE_ROLES })
+  role!: InvitableRole;
+}
