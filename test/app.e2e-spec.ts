@@ -1,0 +1,73 @@
+import { INestApplication } from '@nestjs/common';
+import { createTestApp, Http } from './harness/e2e';
+
+describe('Service surface (e2e)', () => {
+  let app: INestApplication;
+  let http: () => Http;
+
+  beforeAll(async () => {
+    ({ app, http } = await createTestApp());
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should answer liveness and readiness without a token', async () => {
+    await http().get('/health').expect(200, { status: 'ok' });
+    await http().get('/health/ready').expect(200, { status: 'ok', database: 'up' });
+  });
+
+  it('should serve Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {
+    const ui = await http().get('/docs/').expect(200);
+    expect(ui.text).toContain('swagger-ui');
+    const doc = await http().get('/docs-json').expect(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/auth/register',
+        '/api/v1/auth/login',
+        '/api/v1/auth/me',
+        '/api/v1/tenants/current',
+        '/api/v1/tenants/current/invitations',
+        '/api/v1/users',
+        '/api/v1/users/{id}',
+        '/api/v1/notes',
+        '/api/v1/notes/{id}',
+        '/health',
+        '/health/ready',
+      ]),
+    );
+  });
+
+  it('should document bearer security on exactly the routes the guard protects', async () => {
+    const doc = await http().get('/docs-json').expect(200);
+    const publicRoutes = new Set([
+      'post /api/v1/auth/register',
+      'post /api/v1/auth/login',
+      'get /health',
+      'get /health/ready',
+    ]);
+    const paths = doc.body.paths as Record<string, Record<string, { security?: unknown[] }>>;
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const key = `${method} ${path}`;
+        const secured = (operation.security ?? []).length > 0;
+        expect({ key, secured }).toEqual({ key, secured: !publicRoutes.has(key) });
+        // The documentation must match behaviour: a secured route really refuses anonymous calls.
+        if (secured) {
+          const concrete = path.replace('{id}', '1');
+          const response = await (http() as unknown as Record<string, (p: string) => Http>)
+            [method](concrete)
+            .send({});
+          expect({ key, status: response.status }).toEqual({ key, status: 401 });
+        }
+      }
+    }
+  });
+
+  it('should answer unknown routes with a JSON 404', async () => {
+    const response = await http().get('/api/v1/nope').expect(404);
+    expect(response.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+});

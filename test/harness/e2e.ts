@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/http/configure-app';
+
+export const citusMode = process.env.E2E_CITUS === '1';
+
+/** Citus-only blocks: named with [citus] so skips are counted by the summary reporter. */
+export const describeCitus: jest.Describe = citusMode ? describe : describe.skip;
+
+export const TEST_JWT = {
+  secret: 'e2e-secret-that-is-long-enough-for-the-config-check',
+  issuer: 'notes-service',
+  audience: 'notes-api',
+};
+
+export type Http = ReturnType<typeof request>;
+
+/** Boots the real AppModule against the e2e database, configured exactly like main.ts. */
+export async function createTestApp(
+  env: Record<string, string> = {},
+): Promise<{ app: INestApplication; http: () => Http }> {
+  const appUrl = process.env.E2E_APP_DATABASE_URL;
+  if (!appUrl) throw new Error('E2E_APP_DATABASE_URL is missing: run e2e specs through jest');
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    DATABASE_URL: appUrl,
+    JWT_SECRET: TEST_JWT.secret,
+    JWT_ISSUER: TEST_JWT.issuer,
+    JWT_AUDIENCE: TEST_JWT.audience,
+    BCRYPT_COST: '4',
+    DB_POOL_SIZE: '5',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    bodyParser: false,
+    logger: ['error', 'warn'],
+  });
+  configureApp(app);
+  await app.init();
+  const server = app.getHttpServer() as Parameters<typeof request>[0];
+  return { app, http: () => request(server) };
+}
+
+/** A superuser pool for ground truth: never the app's connection, never through the API. */
+export function groundTruthPool(): Pool {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error('E2E_DATABASE_URL is missing: run e2e specs through jest');
+  return new Pool({ connectionString: url, max: 3 });
+}
+
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface Member {
+  tenant: { id: string; name: string };
+  user: { id: string; username: string; email: string; role: string };
+  email: string;
+  password: string;
+  token: string;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+export async function login(
+  http: () => Http,
+  email: string,
+  password = PASSWORD,
+  tenant?: string,
+): Promise<string> {
+  const response = await http()
+    .post('/api/v1/auth/login')
+    .send({ email, password, ...(tenant ? { tenant } : {}) })
+    .expect(200);
+  return response.body.accessToken as string;
+}
+
+/** Registers a new tenant (or joins one with an invite code) and logs in. */
+export async function register(
+  http: () => Http,
+  options: { tenantName?: string; email?: string; username?: string; inviteCode?: string } = {},
+): Promise<Member> {
+  const email = options.email ?? `${unique('user')}@example.com`;
+  const body = {
+    tenantName: options.tenantName ?? unique('Tenant'),
+    username: options.username ?? unique('user'),
+    email,
+    password: PASSWORD,
+    ...(options.inviteCode ? { inviteCode: options.inviteCode } : {}),
+  };
+  const response = await http().post('/api/v1/auth/register').send(body).expect(201);
+  const token = await login(http, email, PASSWORD, response.body.tenant.id);
+  return { ...response.body, email, password: PASSWORD, token };
+}
+
+export async function invite(
+  http: () => Http,
+  token: string,
+  role: 'member' | 'admin' = 'member',
+): Promise<string> {
+  const response = await http()
+    .post('/api/v1/tenants/current/invitations')
+    .set('Authorization', `Bearer ${token}`)
+    .send({ role })
+    .expect(201);
+  return response.body.code as string;
+}
+
+/** A tenant with an owner, an admin and a member. */
+export async function tenantWithRoles(http: () => Http): Promise<{
+  owner: Member;
+  admin: Member;
+  member: Member;
+}> {
+  const owner = await register(http);
+  const admin = await register(http, {
+    tenantName: owner.tenant.name,
+    inviteCode: await invite(http, owner.token, 'admin'),
+  });
+  const member = await register(http, {
+    tenantName: owner.tenant.name,
+    inviteCode: await invite(http, owner.token, 'member'),
+  });
+  return { owner, admin, member };
+}
+
+export const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];

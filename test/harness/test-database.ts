@@ -1,0 +1,141 @@
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { CitusMode, startLocalCluster, stopLocalCluster } from '../../tools/db/local-cluster';
+import { DatabaseChoice } from './database-choice';
+
+export interface TestDatabase {
+  /** Superuser connection for setup and ground-truth checks. */
+  url: string;
+  /** What the app under test connects with: on Citus, multi-shard queries fail loudly. */
+  appUrl: string;
+  citus: boolean;
+  workers: number;
+  stop: () => Promise<void>;
+}
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+export function log(message: string): void {
+  process.stdout.write(`[test-db] ${message}\n`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function startLocal(): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'workers'>> {
+  const dir = join(PROJECT_ROOT, '.db', `test-${process.pid}`);
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const citus = (process.env.CITUS ?? 'auto').toLowerCase() as CitusMode;
+  const state = await startLocalCluster({
+    dir,
+    basePort: ports[0],
+    ports,
+    database: 'notes_test',
+    citus,
+    workers: 2,
+    fast: true,
+    log,
+  });
+  return {
+    url: state.url,
+    stop: () => {
+      if (process.env.KEEP_TEST_DB === '1') {
+        log(`KEEP_TEST_DB=1: leaving ${state.dir} running at ${state.url}`);
+        return Promise.resolve();
+      }
+      stopLocalCluster(dir, { destroy: true, log });
+      return Promise.resolve();
+    },
+  };
+}
+
+async function startContainer(image: string): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'workers'>> {
+  // Loaded lazily: machines without Docker never need the module's transitive imports.
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  log(`starting ${image} with testcontainers`);
+  const container = await new PostgreSqlContainer(image)
+    .withDatabase('notes_test')
+    .withUsername('postgres')
+    .withPassword('postgres')
+    .start();
+  return {
+    url: container.getConnectionUri(),
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+async function withDataSource<T>(url: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = new DataSource({ ...buildDataSourceOptions({ url, poolSize: 2 }), logging: false });
+  await dataSource.initialize();
+  try {
+    return await fn(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Throwaway databases run every migration up, all the way down and up again, so `down()` is
+ * exercised on every run. An explicit URL only gets its pending migrations applied.
+ */
+async function migrate(url: string, throwaway: boolean, containerCitus: boolean): Promise<{ citus: boolean; workers: number }> {
+  return withDataSource(url, async (ds) => {
+    if (containerCitus) await ds.query('CREATE EXTENSION IF NOT EXISTS citus');
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    log(`applied ${applied.length} migration(s)`);
+    if (throwaway) {
+      for (let i = 0; i < applied.length; i += 1) await ds.undoLastMigration({ transaction: 'each' });
+      const reapplied = await ds.runMigrations({ transaction: 'each' });
+      log(`reverted and re-applied ${reapplied.length} migration(s)`);
+    }
+    const citusRows: unknown[] = await ds.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
+    if (citusRows.length === 0) return { citus: false, workers: 0 };
+    const workerRows: Array<{ count: string }> = await ds.query(
+      `SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0`,
+    );
+    return { citus: true, workers: Number(workerRows[0].count) };
+  });
+}
+
+/** The app connection sets this on Citus so that any multi-shard statement is an error. */
+export function withMultiShardGuard(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', '-c citus.multi_task_query_log_level=error');
+  return parsed.toString();
+}
+
+export async function startTestDatabase(choice: DatabaseChoice): Promise<TestDatabase> {
+  log(`database: ${choice.kind} (${choice.reason})`);
+  const started =
+    choice.kind === 'url'
+      ? { url: choice.url, stop: () => Promise.resolve() }
+      : choice.kind === 'testcontainers'
+        ? await startContainer(choice.image)
+        : await startLocal();
+  try {
+    const { citus, workers } = await migrate(started.url, choice.kind !== 'url', choice.kind === 'testcontainers');
+    return {
+      ...started,
+      citus,
+      workers,
+      appUrl: citus ? withMultiShardGuard(started.url) : started.url,
+    };
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+}
