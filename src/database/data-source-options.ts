@@ -26,7 +26,9 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
+    // Failed queries surface through the exception filter (unexpected ones are logged there);
+    // logging them here too would print every expected unique-violation conflict.
+    logging: ['warn', 'migration'],
     extra: {
       max: settings.poolSize ?? 10,
       connectionTimeoutMillis: 10_000,

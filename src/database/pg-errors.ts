@@ -8,9 +8,14 @@ const UNIQUE_VIOLATION = '23505';
  */
 export function violatedUniqueConstraint(error: unknown): string | undefined {
   if (!(error instanceof QueryFailedError)) return undefined;
-  const driverError = error.driverError as { code?: unknown; constraint?: unknown } | undefined;
+  const driverError = error.driverError as
+    | { code?: unknown; constraint?: unknown; message?: unknown }
+    | undefined;
   if (driverError?.code !== UNIQUE_VIOLATION) return undefined;
-  return typeof driverError.constraint === 'string' ? driverError.constraint : '';
+  if (typeof driverError.constraint === 'string') return driverError.constraint;
+  // Citus relays a worker's error without the constraint field; its message still names it.
+  const message = typeof driverError.message === 'string' ? driverError.message : '';
+  return /unique constraint "([^"]+)"/.exec(message)?.[1] ?? '';
 }
 
 export function isConstraint(actual: string, name: string): boolean {
