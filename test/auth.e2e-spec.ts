@@ -42,7 +42,11 @@ describe('Auth (e2e)', () => {
         })
         .expect(201);
       expect(response.body).toEqual({
-        tenant: { id: expect.stringMatching(/^\d+$/), name: tenantName, createdAt: expect.any(String) },
+        tenant: {
+          id: expect.stringMatching(/^\d+$/),
+          name: tenantName,
+          createdAt: expect.any(String),
+        },
         user: {
           id: expect.stringMatching(/^\d+$/),
           username: 'alice_1',
@@ -119,7 +123,13 @@ describe('Auth (e2e)', () => {
         const email = `${unique('mallory')}@example.com`;
         const response = await http()
           .post('/api/v1/auth/register')
-          .send({ tenantName: owner.tenant.name, username: unique('m'), email, password: PASSWORD, inviteCode })
+          .send({
+            tenantName: owner.tenant.name,
+            username: unique('m'),
+            email,
+            password: PASSWORD,
+            inviteCode,
+          })
           .expect(403);
         expect(response.body.code).toBe('INVITATION_INVALID');
         const { rows } = await db.query('SELECT 1 FROM login_directory WHERE email = $1', [email]);
@@ -304,9 +314,17 @@ describe('Auth (e2e)', () => {
       const first = await register(http, { email });
       await http()
         .post('/api/v1/auth/register')
-        .send({ tenantName: unique('T'), username: unique('u'), email, password: 'another password' })
+        .send({
+          tenantName: unique('T'),
+          username: unique('u'),
+          email,
+          password: 'another password',
+        })
         .expect(201);
-      const response = await http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+      const response = await http()
+        .post('/api/v1/auth/login')
+        .send({ email, password: PASSWORD })
+        .expect(200);
       expect(response.body.tenant.id).toBe(first.tenant.id);
     });
 
@@ -325,7 +343,10 @@ describe('Auth (e2e)', () => {
       [{ email: 'x@example.com' }, 'password'],
       [{ email: 'nope', password: PASSWORD }, 'email must be a valid email'],
       [{ email: 'x@example.com', password: 5 }, 'password must be a string'],
-      [{ email: 'x@example.com', password: PASSWORD, tenant: {} }, 'tenant must be a tenant id or name'],
+      [
+        { email: 'x@example.com', password: PASSWORD, tenant: {} },
+        'tenant must be a tenant id or name',
+      ],
       [{ email: 'x@example.com', password: PASSWORD, extra: 1 }, 'property extra should not exist'],
     ])('should answer 400 naming the field for %j', async (body, message) => {
       const response = await http().post('/api/v1/auth/login').send(body).expect(400);
@@ -337,7 +358,10 @@ describe('Auth (e2e)', () => {
   describe('GET /api/v1/auth/me and tokens', () => {
     it('should return the caller and their tenant', async () => {
       const owner = await register(http);
-      const response = await http().get('/api/v1/auth/me').set(...bearer(owner.token)).expect(200);
+      const response = await http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(owner.token))
+        .expect(200);
       expect(response.body).toEqual({
         user: expect.objectContaining({ id: owner.user.id, email: owner.email, role: 'owner' }),
         tenant: expect.objectContaining({ id: owner.tenant.id, name: owner.tenant.name }),
@@ -358,7 +382,12 @@ describe('Auth (e2e)', () => {
         });
       const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
       const body = Buffer.from(
-        JSON.stringify({ ...claims, iss: TEST_JWT.issuer, aud: TEST_JWT.audience, exp: 9999999999 }),
+        JSON.stringify({
+          ...claims,
+          iss: TEST_JWT.issuer,
+          aud: TEST_JWT.audience,
+          exp: 9999999999,
+        }),
       ).toString('base64url');
       const tokens = {
         forged: sign('some-other-secret-that-is-long-enough!!', {}),
@@ -370,7 +399,9 @@ describe('Auth (e2e)', () => {
       };
       await http().get('/api/v1/auth/me').expect(401);
       for (const [kind, token] of Object.entries(tokens)) {
-        const response = await http().get('/api/v1/auth/me').set(...bearer(token));
+        const response = await http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(token));
         expect({ kind, status: response.status, code: response.body.code }).toEqual({
           kind,
           status: 401,
@@ -378,15 +409,27 @@ describe('Auth (e2e)', () => {
         });
       }
       // The same claims, correctly signed, do work: the refusals above are about the signature.
-      await http().get('/api/v1/auth/me').set(...bearer(sign(TEST_JWT.secret, {}))).expect(200);
+      await http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(sign(TEST_JWT.secret, {})))
+        .expect(200);
     });
 
     it('should accept a fresh login token on every protected route family', async () => {
       const owner = await register(http);
       const token = await login(http, owner.email, PASSWORD, owner.tenant.id);
-      await http().get('/api/v1/tenants/current').set(...bearer(token)).expect(200);
-      await http().get('/api/v1/users').set(...bearer(token)).expect(200);
-      await http().get('/api/v1/notes').set(...bearer(token)).expect(200);
+      await http()
+        .get('/api/v1/tenants/current')
+        .set(...bearer(token))
+        .expect(200);
+      await http()
+        .get('/api/v1/users')
+        .set(...bearer(token))
+        .expect(200);
+      await http()
+        .get('/api/v1/notes')
+        .set(...bearer(token))
+        .expect(200);
     });
   });
 });

@@ -46,9 +46,13 @@ describe('Data distribution (e2e)', () => {
           FROM pg_dist_partition
          WHERE logicalrelid::text IN ('tenants', 'users', 'notes', 'invitations', 'login_directory')`);
       const byTable = Object.fromEntries(rows.map((row) => [row.table, row]));
-      expect(Object.keys(byTable).sort()).toEqual(
-        ['invitations', 'login_directory', 'notes', 'tenants', 'users'],
-      );
+      expect(Object.keys(byTable).sort()).toEqual([
+        'invitations',
+        'login_directory',
+        'notes',
+        'tenants',
+        'users',
+      ]);
       expect(byTable.tenants).toMatchObject({ partmethod: 'n', column: null });
       for (const table of ['users', 'notes', 'invitations']) {
         expect(byTable[table]).toMatchObject({ partmethod: 'h', column: 'tenant_id' });
@@ -69,7 +73,7 @@ describe('Data distribution (e2e)', () => {
       );
     });
 
-    it('[citus] should spread shards over the workers and keep a tenant\'s users and notes on one node', async () => {
+    it("[citus] should spread shards over the workers and keep a tenant's users and notes on one node", async () => {
       const member = await register(http);
       const nodes = await db.query(`
         SELECT DISTINCT n.nodename, n.nodeport
@@ -100,7 +104,9 @@ describe('Data distribution (e2e)', () => {
         'SHOW citus.multi_task_query_log_level',
       );
       expect(Object.values(setting[0])[0]).toBe('error');
-      await expect(dataSource.query('SELECT count(*) FROM notes')).rejects.toThrow(MULTI_SHARD_REFUSED);
+      await expect(dataSource.query('SELECT count(*) FROM notes')).rejects.toThrow(
+        MULTI_SHARD_REFUSED,
+      );
     });
 
     it('[citus] should find a login with one shard, where a users scan would touch every shard', async () => {
@@ -109,7 +115,9 @@ describe('Data distribution (e2e)', () => {
         `EXPLAIN SELECT tenant_id, user_id FROM login_directory WHERE email = '${member.email}'`,
       );
       expect(taskCount(directory.rows)).toBe(1);
-      const scan = await db.query(`EXPLAIN SELECT tenant_id, id FROM users WHERE email = '${member.email}'`);
+      const scan = await db.query(
+        `EXPLAIN SELECT tenant_id, id FROM users WHERE email = '${member.email}'`,
+      );
       expect(taskCount(scan.rows)).toBeGreaterThan(1);
     });
 
@@ -122,8 +130,14 @@ describe('Data distribution (e2e)', () => {
         .expect(201);
       // Through the app (node-postgres' unnamed statements) and through a named prepared statement.
       for (let i = 0; i < 8; i += 1) {
-        await http().get(`/api/v1/notes/${note.body.id}`).set(...bearer(member.token)).expect(200);
-        await http().get('/api/v1/notes?limit=5').set(...bearer(member.token)).expect(200);
+        await http()
+          .get(`/api/v1/notes/${note.body.id}`)
+          .set(...bearer(member.token))
+          .expect(200);
+        await http()
+          .get('/api/v1/notes?limit=5')
+          .set(...bearer(member.token))
+          .expect(200);
         await login(http, member.email, undefined, member.tenant.id);
       }
       const client = new Client({ connectionString: process.env.E2E_APP_DATABASE_URL });
@@ -138,7 +152,11 @@ describe('Data distribution (e2e)', () => {
           expect(result.rows).toHaveLength(1);
         }
         await expect(
-          client.query({ name: 'unscoped', text: 'SELECT id FROM notes WHERE id = $1', values: [note.body.id] }),
+          client.query({
+            name: 'unscoped',
+            text: 'SELECT id FROM notes WHERE id = $1',
+            values: [note.body.id],
+          }),
         ).rejects.toThrow(MULTI_SHARD_REFUSED);
       } finally {
         await client.end();

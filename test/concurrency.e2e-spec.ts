@@ -1,6 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { Pool } from 'pg';
-import { createTestApp, groundTruthPool, Http, invite, PASSWORD, register, unique } from './harness/e2e';
+import {
+  createTestApp,
+  groundTruthPool,
+  Http,
+  invite,
+  PASSWORD,
+  register,
+  unique,
+} from './harness/e2e';
 
 describe('Concurrent registration (e2e)', () => {
   let app: INestApplication;
@@ -25,7 +33,13 @@ describe('Concurrent registration (e2e)', () => {
       const attempt = (inviteCode: string) =>
         http()
           .post('/api/v1/auth/register')
-          .send({ tenantName: owner.tenant.name, username: unique('racer'), email, password: PASSWORD, inviteCode });
+          .send({
+            tenantName: owner.tenant.name,
+            username: unique('racer'),
+            email,
+            password: PASSWORD,
+            inviteCode,
+          });
       const responses = await Promise.all([attempt(codeA), attempt(codeB)]);
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses).toEqual([201, 409]);
@@ -35,10 +49,10 @@ describe('Concurrent registration (e2e)', () => {
         'SELECT user_id::text FROM login_directory WHERE email = $1 AND tenant_id = $2',
         [email, owner.tenant.id],
       );
-      const users = await db.query('SELECT id::text FROM users WHERE tenant_id = $1 AND email = $2', [
-        owner.tenant.id,
-        email,
-      ]);
+      const users = await db.query(
+        'SELECT id::text FROM users WHERE tenant_id = $1 AND email = $2',
+        [owner.tenant.id, email],
+      );
       expect(directory.rows).toHaveLength(1);
       expect(users.rows).toHaveLength(1);
       expect(directory.rows[0].user_id).toBe(users.rows[0].id);
@@ -65,9 +79,10 @@ describe('Concurrent registration (e2e)', () => {
     const responses = await Promise.all([attempt(), attempt()]);
     expect(responses.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(responses.find((r) => r.status === 409)?.body.code).toBe('TENANT_NAME_TAKEN');
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM tenants WHERE lower(name) = lower($1)', [
-      tenantName,
-    ]);
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n FROM tenants WHERE lower(name) = lower($1)',
+      [tenantName],
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -86,7 +101,9 @@ describe('Concurrent registration (e2e)', () => {
         });
     const responses = await Promise.all([attempt(), attempt()]);
     expect(responses.map((r) => r.status).sort()).toEqual([201, 403]);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE tenant_id = $1', [owner.tenant.id]);
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE tenant_id = $1', [
+      owner.tenant.id,
+    ]);
     expect(rows[0].n).toBe(2);
   });
 });

@@ -1,6 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { Pool } from 'pg';
-import { bearer, createTestApp, groundTruthPool, Http, Member, tenantWithRoles } from './harness/e2e';
+import { Response } from 'supertest';
+import {
+  bearer,
+  createTestApp,
+  groundTruthPool,
+  Http,
+  Member,
+  tenantWithRoles,
+} from './harness/e2e';
 
 describe('Notes (e2e)', () => {
   let app: INestApplication;
@@ -22,7 +30,13 @@ describe('Notes (e2e)', () => {
   });
 
   const create = async (who: Member, body: object = { content: 'text' }) =>
-    (await http().post('/api/v1/notes').set(...bearer(who.token)).send(body).expect(201)).body;
+    (
+      await http()
+        .post('/api/v1/notes')
+        .set(...bearer(who.token))
+        .send(body)
+        .expect(201)
+    ).body;
 
   it('should create a note and read it back', async () => {
     const note = await create(member, { title: 'Groceries', content: 'milk, eggs' });
@@ -34,7 +48,10 @@ describe('Notes (e2e)', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    const read = await http().get(`/api/v1/notes/${note.id}`).set(...bearer(owner.token)).expect(200);
+    const read = await http()
+      .get(`/api/v1/notes/${note.id}`)
+      .set(...bearer(owner.token))
+      .expect(200);
     expect(read.body).toEqual(note);
     const { rows } = await db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [note.id]);
     expect(rows).toEqual([{ tenant_id: member.tenant.id }]);
@@ -53,7 +70,7 @@ describe('Notes (e2e)', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const response = await http()
+      const response: Response = await http()
         .get('/api/v1/notes')
         .query({ limit: 2, ...(cursor ? { cursor } : {}) })
         .set(...bearer(solo.token))
@@ -66,7 +83,7 @@ describe('Notes (e2e)', () => {
     expect(pages).toBe(3);
   });
 
-  it('should filter to the caller\'s own notes with author=me', async () => {
+  it("should filter to the caller's own notes with author=me", async () => {
     const mine = await create(admin, { content: 'admin note' });
     await create(member, { content: 'member note' });
     const response = await http()
@@ -74,7 +91,9 @@ describe('Notes (e2e)', () => {
       .set(...bearer(admin.token))
       .expect(200);
     expect(response.body.items.length).toBeGreaterThan(0);
-    expect(response.body.items.every((n: { authorId: string }) => n.authorId === admin.user.id)).toBe(true);
+    expect(
+      response.body.items.every((n: { authorId: string }) => n.authorId === admin.user.id),
+    ).toBe(true);
     expect(response.body.items.map((n: { id: string }) => n.id)).toContain(mine.id);
   });
 
@@ -97,7 +116,7 @@ describe('Notes (e2e)', () => {
     expect(cleared.body).toMatchObject({ title: null, content: 'new' });
   });
 
-  it('should let owners and admins change anyone\'s note but a member only their own', async () => {
+  it("should let owners and admins change anyone's note but a member only their own", async () => {
     const ownersNote = await create(owner, { content: 'owner wrote this' });
     const forbidden = await http()
       .patch(`/api/v1/notes/${ownersNote.id}`)
@@ -105,7 +124,10 @@ describe('Notes (e2e)', () => {
       .send({ content: 'member was here' })
       .expect(403);
     expect(forbidden.body.code).toBe('FORBIDDEN');
-    await http().delete(`/api/v1/notes/${ownersNote.id}`).set(...bearer(member.token)).expect(403);
+    await http()
+      .delete(`/api/v1/notes/${ownersNote.id}`)
+      .set(...bearer(member.token))
+      .expect(403);
     const { rows } = await db.query('SELECT content FROM notes WHERE tenant_id = $1 AND id = $2', [
       owner.tenant.id,
       ownersNote.id,
@@ -118,16 +140,31 @@ describe('Notes (e2e)', () => {
       .set(...bearer(admin.token))
       .send({ content: 'moderated' })
       .expect(200);
-    await http().delete(`/api/v1/notes/${membersNote.id}`).set(...bearer(owner.token)).expect(204);
-    await http().get(`/api/v1/notes/${membersNote.id}`).set(...bearer(owner.token)).expect(404);
+    await http()
+      .delete(`/api/v1/notes/${membersNote.id}`)
+      .set(...bearer(owner.token))
+      .expect(204);
+    await http()
+      .get(`/api/v1/notes/${membersNote.id}`)
+      .set(...bearer(owner.token))
+      .expect(404);
   });
 
-  it('should delete the author\'s own note with 204 and then answer 404', async () => {
+  it("should delete the author's own note with 204 and then answer 404", async () => {
     const note = await create(member);
-    await http().delete(`/api/v1/notes/${note.id}`).set(...bearer(member.token)).expect(204, '');
-    const gone = await http().get(`/api/v1/notes/${note.id}`).set(...bearer(member.token)).expect(404);
+    await http()
+      .delete(`/api/v1/notes/${note.id}`)
+      .set(...bearer(member.token))
+      .expect(204, '');
+    const gone = await http()
+      .get(`/api/v1/notes/${note.id}`)
+      .set(...bearer(member.token))
+      .expect(404);
     expect(gone.body.code).toBe('NOTE_NOT_FOUND');
-    await http().delete(`/api/v1/notes/${note.id}`).set(...bearer(member.token)).expect(404);
+    await http()
+      .delete(`/api/v1/notes/${note.id}`)
+      .set(...bearer(member.token))
+      .expect(404);
   });
 
   it.each([
@@ -144,10 +181,11 @@ describe('Notes (e2e)', () => {
   ])('should answer %s with %j by a 400 naming the field', async (method, body, message) => {
     const note = await create(member);
     const call =
-      method === 'POST'
-        ? http().post('/api/v1/notes')
-        : http().patch(`/api/v1/notes/${note.id}`);
-    const response = await call.set(...bearer(member.token)).send(body).expect(400);
+      method === 'POST' ? http().post('/api/v1/notes') : http().patch(`/api/v1/notes/${note.id}`);
+    const response = await call
+      .set(...bearer(member.token))
+      .send(body)
+      .expect(400);
     expect(response.body.code).toBe('VALIDATION_FAILED');
     expect(response.body.message).toContain(message);
     const { rows } = await db.query('SELECT content FROM notes WHERE tenant_id = $1 AND id = $2', [
@@ -173,12 +211,18 @@ describe('Notes (e2e)', () => {
     ['/api/v1/users?limit=1000', 'limit must be at most 100'],
     ['/api/v1/users/abc', 'id must be a positive integer id'],
   ])('should answer GET %s with a 400 naming the problem', async (url, message) => {
-    const response = await http().get(url).set(...bearer(member.token)).expect(400);
+    const response = await http()
+      .get(url)
+      .set(...bearer(member.token))
+      .expect(400);
     expect(response.body.code).toBe('VALIDATION_FAILED');
     expect(response.body.message).toContain(message);
   });
 
   it('should answer the largest valid id that does not exist with 404', async () => {
-    await http().get('/api/v1/notes/9223372036854775807').set(...bearer(member.token)).expect(404);
+    await http()
+      .get('/api/v1/notes/9223372036854775807')
+      .set(...bearer(member.token))
+      .expect(404);
   });
 });

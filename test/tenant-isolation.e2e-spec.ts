@@ -1,6 +1,15 @@
 import { INestApplication } from '@nestjs/common';
 import { Pool } from 'pg';
-import { bearer, createTestApp, groundTruthPool, Http, invite, Member, register, tenantWithRoles } from './harness/e2e';
+import {
+  bearer,
+  createTestApp,
+  groundTruthPool,
+  Http,
+  invite,
+  Member,
+  register,
+  tenantWithRoles,
+} from './harness/e2e';
 
 /**
  * The attacker's side: tenant B holds valid tokens (owner, admin, member) and aims them at tenant
@@ -46,7 +55,10 @@ describe('Cross-tenant isolation (e2e)', () => {
   };
 
   it('should answer every attack on a victim note exactly like a missing note', async () => {
-    const missing = await http().get('/api/v1/notes/9223372036854775000').set(...bearer(attackers[0].token)).expect(404);
+    const missing = await http()
+      .get('/api/v1/notes/9223372036854775000')
+      .set(...bearer(attackers[0].token))
+      .expect(404);
     for (const attacker of attackers) {
       const attempts = [
         http().get(`/api/v1/notes/${victimNote.id}`),
@@ -61,19 +73,31 @@ describe('Cross-tenant isolation (e2e)', () => {
         expect(leaks(response.body)).toBe(false);
       }
     }
-    const { rows } = await db.query('SELECT title, content FROM notes WHERE id = $1', [victimNote.id]);
+    const { rows } = await db.query('SELECT title, content FROM notes WHERE id = $1', [
+      victimNote.id,
+    ]);
     expect(rows).toEqual([{ title: `${secret} title`, content: secret }]);
   });
 
   it('should never list victim notes or users to an attacker, on any page', async () => {
     for (const attacker of attackers) {
-      for (const path of ['/api/v1/notes?limit=100', '/api/v1/notes?author=me', '/api/v1/users?limit=100']) {
-        const response = await http().get(path).set(...bearer(attacker.token)).expect(200);
+      for (const path of [
+        '/api/v1/notes?limit=100',
+        '/api/v1/notes?author=me',
+        '/api/v1/users?limit=100',
+      ]) {
+        const response = await http()
+          .get(path)
+          .set(...bearer(attacker.token))
+          .expect(200);
         expect(leaks(response.body)).toBe(false);
       }
       // A cursor just above the victim's id would reveal it if the tenant filter were missing.
       const cursor = (BigInt(victimNote.id) + 1n).toString();
-      const paged = await http().get(`/api/v1/notes?cursor=${cursor}`).set(...bearer(attacker.token)).expect(200);
+      const paged = await http()
+        .get(`/api/v1/notes?cursor=${cursor}`)
+        .set(...bearer(attacker.token))
+        .expect(200);
       expect(paged.body.items.map((n: { id: string }) => n.id)).not.toContain(victimNote.id);
     }
   });
@@ -81,17 +105,26 @@ describe('Cross-tenant isolation (e2e)', () => {
   it('should answer attacks on victim users like missing users', async () => {
     for (const attacker of attackers) {
       for (const victimUser of [victim.owner, victim.member]) {
-        const response = await http().get(`/api/v1/users/${victimUser.user.id}`).set(...bearer(attacker.token)).expect(404);
+        const response = await http()
+          .get(`/api/v1/users/${victimUser.user.id}`)
+          .set(...bearer(attacker.token))
+          .expect(404);
         expect(response.body.code).toBe('USER_NOT_FOUND');
         expect(leaks(response.body)).toBe(false);
       }
     }
   });
 
-  it('should keep the attacker\'s own tenant and token on their side', async () => {
-    const me = await http().get('/api/v1/auth/me').set(...bearer(attackers[0].token)).expect(200);
+  it("should keep the attacker's own tenant and token on their side", async () => {
+    const me = await http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(attackers[0].token))
+      .expect(200);
     expect(me.body.tenant.id).not.toBe(victim.owner.tenant.id);
-    const current = await http().get('/api/v1/tenants/current').set(...bearer(attackers[0].token)).expect(200);
+    const current = await http()
+      .get('/api/v1/tenants/current')
+      .set(...bearer(attackers[0].token))
+      .expect(200);
     expect(leaks(current.body)).toBe(false);
   });
 
@@ -103,7 +136,9 @@ describe('Cross-tenant isolation (e2e)', () => {
       .set('X-Tenant-Id', victim.owner.tenant.id)
       .send({ content: 'where does this go?' })
       .expect(201);
-    const { rows } = await db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [created.body.id]);
+    const { rows } = await db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [
+      created.body.id,
+    ]);
     expect(rows).toEqual([{ tenant_id: owner.tenant.id }]);
     const hinted = await http()
       .get(`/api/v1/notes/${victimNote.id}?tenantId=${victim.owner.tenant.id}`)
@@ -113,7 +148,7 @@ describe('Cross-tenant isolation (e2e)', () => {
     expect(leaks(hinted.body)).toBe(false);
   });
 
-  it('should not let an attacker join the victim tenant with the attacker\'s own invitation', async () => {
+  it("should not let an attacker join the victim tenant with the attacker's own invitation", async () => {
     const code = await invite(http, attackers[0].token);
     const response = await http()
       .post('/api/v1/auth/register')
@@ -128,13 +163,20 @@ describe('Cross-tenant isolation (e2e)', () => {
     expect(response.body.code).toBe('INVITATION_INVALID');
   });
 
-  it('should give an attacker who shares the victim\'s email and password no way into the victim tenant', async () => {
+  it("should give an attacker who shares the victim's email and password no way into the victim tenant", async () => {
     const twin = await register(http, { email: victim.member.email });
     const response = await http()
       .post('/api/v1/auth/login')
-      .send({ email: victim.member.email, password: 'correct horse battery', tenant: twin.tenant.id })
+      .send({
+        email: victim.member.email,
+        password: 'correct horse battery',
+        tenant: twin.tenant.id,
+      })
       .expect(200);
     expect(response.body.tenant.id).toBe(twin.tenant.id);
-    await http().get(`/api/v1/notes/${victimNote.id}`).set(...bearer(response.body.accessToken)).expect(404);
+    await http()
+      .get(`/api/v1/notes/${victimNote.id}`)
+      .set(...bearer(response.body.accessToken))
+      .expect(404);
   });
 });

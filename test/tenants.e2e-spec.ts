@@ -17,9 +17,16 @@ describe('Tenants and users (e2e)', () => {
     await app.close();
   });
 
-  it('should show the caller\'s tenant', async () => {
-    const response = await http().get('/api/v1/tenants/current').set(...bearer(member.token)).expect(200);
-    expect(response.body).toEqual({ id: owner.tenant.id, name: owner.tenant.name, createdAt: expect.any(String) });
+  it("should show the caller's tenant", async () => {
+    const response = await http()
+      .get('/api/v1/tenants/current')
+      .set(...bearer(member.token))
+      .expect(200);
+    expect(response.body).toEqual({
+      id: owner.tenant.id,
+      name: owner.tenant.name,
+      createdAt: expect.any(String),
+    });
   });
 
   it('should let owners and admins invite members, with an expiry', async () => {
@@ -29,7 +36,11 @@ describe('Tenants and users (e2e)', () => {
       .set(...bearer(admin.token))
       .send({ expiresInHours: 2 })
       .expect(201);
-    expect(response.body).toEqual({ code: expect.any(String), expiresAt: expect.any(String), role: 'member' });
+    expect(response.body).toEqual({
+      code: expect.any(String),
+      expiresAt: expect.any(String),
+      role: 'member',
+    });
     expect(response.body.code.length).toBeGreaterThanOrEqual(24);
     const expires = new Date(response.body.expiresAt).getTime();
     expect(expires).toBeGreaterThan(before + 2 * 3600_000 - 60_000);
@@ -66,8 +77,11 @@ describe('Tenants and users (e2e)', () => {
     expect(response.body.message).toContain(message);
   });
 
-  it('should list the tenant\'s members without password hashes, paginated', async () => {
-    const first = await http().get('/api/v1/users?limit=2').set(...bearer(member.token)).expect(200);
+  it("should list the tenant's members without password hashes, paginated", async () => {
+    const first = await http()
+      .get('/api/v1/users?limit=2')
+      .set(...bearer(member.token))
+      .expect(200);
     expect(first.body.items).toHaveLength(2);
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const second = await http()
@@ -85,7 +99,10 @@ describe('Tenants and users (e2e)', () => {
   });
 
   it('should show one member by id', async () => {
-    const response = await http().get(`/api/v1/users/${owner.user.id}`).set(...bearer(member.token)).expect(200);
+    const response = await http()
+      .get(`/api/v1/users/${owner.user.id}`)
+      .set(...bearer(member.token))
+      .expect(200);
     expect(response.body).toMatchObject({ id: owner.user.id, role: 'owner', email: owner.email });
   });
 });

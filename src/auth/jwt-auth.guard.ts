@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { Request } from 'express';
-import { AppError } from '../errors/app-error';
+import { AppError, toError } from '../errors/app-error';
 import { UserRole } from '../users/user-role';
 import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators';
 import { AuthenticatedUser } from './authenticated-user';
@@ -35,7 +35,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override handleRequest<T = AuthenticatedUser>(error: unknown, user: T | false): T {
     // A strategy that threw is rethrown as is: a bug must surface as a 500, not hide as a 401.
-    if (error) throw error;
+    if (error) throw toError(error);
     if (!user) {
       throw new AppError('UNAUTHENTICATED', 'A valid bearer access token is required');
     }

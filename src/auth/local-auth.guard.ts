@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { Request } from 'express';
 import { validateBody } from '../http/validation';
-import { AppError } from '../errors/app-error';
+import { AppError, toError } from '../errors/app-error';
 import { LoginDto } from './dto/login.dto';
 
 /**
@@ -18,7 +18,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error) throw error;
+    if (error) throw toError(error);
     if (!user) throw new AppError('INVALID_CREDENTIALS', 'Invalid email or password');
     return user;
   }

@@ -2,9 +2,9 @@ import { QueryRunner } from 'typeorm';
 
 /** True when the citus extension is installed in the connected database. */
 export async function citusInstalled(runner: QueryRunner): Promise<boolean> {
-  const rows: unknown[] = await runner.query(
+  const rows = (await runner.query(
     `SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'`,
-  );
+  )) as unknown[];
   return rows.length > 0;
 }
 

@@ -6,7 +6,13 @@ import { LoginDirectoryEntry } from '../users/login-directory.entity';
 import { UserEntity } from '../users/user.entity';
 import { NoteEntity } from '../notes/note.entity';
 
-export const ENTITIES = [TenantEntity, UserEntity, LoginDirectoryEntry, NoteEntity, InvitationEntity];
+export const ENTITIES = [
+  TenantEntity,
+  UserEntity,
+  LoginDirectoryEntry,
+  NoteEntity,
+  InvitationEntity,
+];
 
 // Migrations live at the repository root, next to src/, both as .ts (ts-node) and compiled .js.
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '[0-9]*-*.{ts,js}');

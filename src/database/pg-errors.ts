@@ -9,8 +9,7 @@ const UNIQUE_VIOLATION = '23505';
 export function violatedUniqueConstraint(error: unknown): string | undefined {
   if (!(error instanceof QueryFailedError)) return undefined;
   const driverError = error.driverError as
-    | { code?: unknown; constraint?: unknown; message?: unknown }
-    | undefined;
+    { code?: unknown; constraint?: unknown; message?: unknown } | undefined;
   if (driverError?.code !== UNIQUE_VIOLATION) return undefined;
   if (typeof driverError.constraint === 'string') return driverError.constraint;
   // Citus relays a worker's error without the constraint field; its message still names it.

@@ -36,3 +36,9 @@ export class AppError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
+
+/** Passport hands errors over as `unknown`; rethrow them as real errors, untouched when they are. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : JSON.stringify(value));
+}

@@ -66,10 +66,13 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
-    const message =
-      typeof response === 'string'
-        ? response
-        : String((response as { message?: unknown }).message ?? error.message);
+    const raw =
+      typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    const message = Array.isArray(raw)
+      ? raw.join('; ')
+      : typeof raw === 'string'
+        ? raw
+        : error.message;
     return { statusCode: status, code: STATUS_CODES[status] ?? `HTTP_${status}`, message };
   }
   if (isBodyParserError(error)) {

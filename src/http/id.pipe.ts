@@ -30,7 +30,7 @@ export function IsId(validationOptions?: ValidationOptions): PropertyDecorator {
       name: 'isId',
       validator: {
         validate: (value: unknown) => isId(value),
-        defaultMessage: (args) => `${args?.property ?? "value"} must be a positive integer id`,
+        defaultMessage: (args) => `${args?.property ?? 'value'} must be a positive integer id`,
       },
     },
     validationOptions,

@@ -11,7 +11,11 @@ export const TrimLowerCase = (): PropertyDecorator =>
   );
 
 /** Length in UTF-8 bytes: bcrypt silently ignores everything past 72 bytes, not 72 characters. */
-export function ByteLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+export function ByteLength(
+  min: number,
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return ValidateBy(
     {
       name: 'byteLength',
@@ -21,7 +25,8 @@ export function ByteLength(min: number, max: number, options?: ValidationOptions
           const bytes = Buffer.byteLength(value, 'utf8');
           return bytes >= min && bytes <= max;
         },
-        defaultMessage: (args) => `${args?.property ?? "value"} must be ${min} to ${max} bytes long`,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must be ${min} to ${max} bytes long`,
       },
     },
     options,

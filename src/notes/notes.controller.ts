@@ -10,7 +10,13 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { ParseIdPipe } from '../http/id.pipe';
-import { CreateNoteDto, ListNotesQueryDto, NotePageDto, NoteView, UpdateNoteDto } from './dto/note.dto';
+import {
+  CreateNoteDto,
+  ListNotesQueryDto,
+  NotePageDto,
+  NoteView,
+  UpdateNoteDto,
+} from './dto/note.dto';
 import { NotesService } from './notes.service';
 
 @ApiTags('notes')
@@ -58,7 +64,10 @@ export class NotesController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such note in your tenant' })
   @ApiForbiddenResponse({ description: 'Not the author and not an owner/admin' })
-  remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseIdPipe) id: string): Promise<void> {
+  remove(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ParseIdPipe) id: string,
+  ): Promise<void> {
     return this.notes.remove(user, id);
   }
 }

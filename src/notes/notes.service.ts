@@ -5,7 +5,13 @@ import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, toPage } from '../http/pagination';
 import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
 import { MANAGER_ROLES } from '../users/user-role';
-import { CreateNoteDto, ListNotesQueryDto, NotePageDto, NoteView, UpdateNoteDto } from './dto/note.dto';
+import {
+  CreateNoteDto,
+  ListNotesQueryDto,
+  NotePageDto,
+  NoteView,
+  UpdateNoteDto,
+} from './dto/note.dto';
 import { NoteEntity } from './note.entity';
 
 @Injectable()

@@ -46,7 +46,7 @@ export class TenantScopedRepository<E extends TenantOwned> {
     if ('tenantId' in where && where.tenantId !== tenantId) {
       throw new Error(`${operation}: criteria name another tenant`);
     }
-    return { ...where, tenantId } as Where<E>;
+    return { ...where, tenantId };
   }
 
   private get name(): string {
@@ -75,7 +75,7 @@ export class TenantScopedRepository<E extends TenantOwned> {
     const { tenantId } = this.context.require(`${this.name}.insert`);
     const entity = this.repository.create({ ...values, tenantId } as DeepPartial<E>);
     // insert() with RETURNING fills generated columns (id, timestamps) back into the entity.
-    await this.repository.insert(entity as QueryDeepPartialEntity<E>);
+    await this.repository.insert(entity);
     return entity;
   }
 

@@ -99,9 +99,11 @@ export class TenantsService {
   }
 
   async invitationRole(code: string, manager: EntityManager): Promise<UserRole> {
-    const invitation = await this.scoped
-      .for(InvitationEntity, manager)
-      .findOne({ codeHash: hashInvitationCode(code), usedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+    const invitation = await this.scoped.for(InvitationEntity, manager).findOne({
+      codeHash: hashInvitationCode(code),
+      usedAt: IsNull(),
+      expiresAt: MoreThan(new Date()),
+    });
     if (!invitation) throw invitationInvalid();
     return invitation.role;
   }

@@ -64,10 +64,12 @@ export class UsersService {
 
   /** Includes the password hash: only for credential checks, never for responses. */
   findWithPasswordHash(id: string): Promise<UserEntity | null> {
-    return this.scoped.for(UserEntity).findOne(
-      { id },
-      { select: ['tenantId', 'id', 'username', 'email', 'role', 'createdAt', 'passwordHash'] },
-    );
+    return this.scoped
+      .for(UserEntity)
+      .findOne(
+        { id },
+        { select: ['tenantId', 'id', 'username', 'email', 'role', 'createdAt', 'passwordHash'] },
+      );
   }
 
   /** Single-shard: login_directory is distributed by email. Not tenant-scoped by design. */
@@ -79,7 +81,10 @@ export class UsersService {
 function mapUserConflict(error: unknown): AppError | undefined {
   const constraint = violatedUniqueConstraint(error);
   if (constraint === undefined) return undefined;
-  if (isConstraint(constraint, 'users_email_key') || isConstraint(constraint, 'login_directory_pkey')) {
+  if (
+    isConstraint(constraint, 'users_email_key') ||
+    isConstraint(constraint, 'login_directory_pkey')
+  ) {
     return new AppError('EMAIL_TAKEN', 'This email is already registered in this tenant');
   }
   if (isConstraint(constraint, 'users_username_key')) {

@@ -39,12 +39,14 @@ describe('chooseTestDatabase', () => {
 
 describe('dockerEngineAnswers', () => {
   it('should answer false when the socket does not exist', async () => {
-    await expect(dockerEngineAnswers({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' })).resolves.toBe(
-      false,
-    );
+    await expect(
+      dockerEngineAnswers({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' }),
+    ).resolves.toBe(false);
   });
 
   it('should answer false when nothing listens on a tcp DOCKER_HOST', async () => {
-    await expect(dockerEngineAnswers({ DOCKER_HOST: 'tcp://127.0.0.1:1' }, 500)).resolves.toBe(false);
+    await expect(dockerEngineAnswers({ DOCKER_HOST: 'tcp://127.0.0.1:1' }, 500)).resolves.toBe(
+      false,
+    );
   });
 });

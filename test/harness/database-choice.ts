@@ -52,7 +52,9 @@ export function dockerEngineAnswers(
     const parsed = new URL(host.replace('tcp://', 'http://'));
     target = { host: parsed.hostname, port: Number(parsed.port || 2375) };
   } else {
-    const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+    const socketPath = host?.startsWith('unix://')
+      ? host.slice('unix://'.length)
+      : '/var/run/docker.sock';
     if (!existsSync(socketPath)) return Promise.resolve(false);
     target = { socketPath };
   }

@@ -17,6 +17,8 @@ export default async function globalSetup(): Promise<void> {
   if (database.citus) {
     log(`Citus mode: ${database.workers} worker(s); app connections reject multi-shard queries`);
   } else {
-    log('PLAIN POSTGRESQL MODE: the citus extension is not installed; [citus] tests will be SKIPPED');
+    log(
+      'PLAIN POSTGRESQL MODE: the citus extension is not installed; [citus] tests will be SKIPPED',
+    );
   }
 }

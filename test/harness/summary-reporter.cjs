@@ -7,7 +7,10 @@ class SummaryReporter {
     let citusSkipped = 0;
     for (const file of results.testResults) {
       for (const test of file.testResults) {
-        if ((test.status === 'pending' || test.status === 'skipped') && test.fullName.includes('[citus]')) {
+        if (
+          (test.status === 'pending' || test.status === 'skipped') &&
+          test.fullName.includes('[citus]')
+        ) {
           citusSkipped += 1;
         }
       }
@@ -20,7 +23,7 @@ class SummaryReporter {
       const bar = '!'.repeat(78);
       lines.push(
         bar,
-        `!! ${citusSkipped} Citus-only test(s) SKIPPED: the citus extension is not installed here.`,
+        `!! ${citusSkipped} Citus-only test(s) SKIPPED: the citus extension is not in use (not installed, or CITUS=off).`,
         '!! They ran against plain PostgreSQL only. Install Citus (or use Docker) to run them.',
         bar,
       );

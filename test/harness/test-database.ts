@@ -61,7 +61,9 @@ async function startLocal(): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'wo
   };
 }
 
-async function startContainer(image: string): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'workers'>> {
+async function startContainer(
+  image: string,
+): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'workers'>> {
   // Loaded lazily: machines without Docker never need the module's transitive imports.
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   log(`starting ${image} with testcontainers`);
@@ -79,7 +81,10 @@ async function startContainer(image: string): Promise<Omit<TestDatabase, 'appUrl
 }
 
 async function withDataSource<T>(url: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
-  const dataSource = new DataSource({ ...buildDataSourceOptions({ url, poolSize: 2 }), logging: false });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions({ url, poolSize: 2 }),
+    logging: false,
+  });
   await dataSource.initialize();
   try {
     return await fn(dataSource);
@@ -92,17 +97,24 @@ async function withDataSource<T>(url: string, fn: (ds: DataSource) => Promise<T>
  * Throwaway databases run every migration up, all the way down and up again, so `down()` is
  * exercised on every run. An explicit URL only gets its pending migrations applied.
  */
-async function migrate(url: string, throwaway: boolean, containerCitus: boolean): Promise<{ citus: boolean; workers: number }> {
+async function migrate(
+  url: string,
+  throwaway: boolean,
+  containerCitus: boolean,
+): Promise<{ citus: boolean; workers: number }> {
   return withDataSource(url, async (ds) => {
     if (containerCitus) await ds.query('CREATE EXTENSION IF NOT EXISTS citus');
     const applied = await ds.runMigrations({ transaction: 'each' });
     log(`applied ${applied.length} migration(s)`);
     if (throwaway) {
-      for (let i = 0; i < applied.length; i += 1) await ds.undoLastMigration({ transaction: 'each' });
+      for (let i = 0; i < applied.length; i += 1)
+        await ds.undoLastMigration({ transaction: 'each' });
       const reapplied = await ds.runMigrations({ transaction: 'each' });
       log(`reverted and re-applied ${reapplied.length} migration(s)`);
     }
-    const citusRows: unknown[] = await ds.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
+    const citusRows: unknown[] = await ds.query(
+      `SELECT 1 FROM pg_extension WHERE extname = 'citus'`,
+    );
     if (citusRows.length === 0) return { citus: false, workers: 0 };
     const workerRows: Array<{ count: string }> = await ds.query(
       `SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0`,
@@ -127,7 +139,11 @@ export async function startTestDatabase(choice: DatabaseChoice): Promise<TestDat
         ? await startContainer(choice.image)
         : await startLocal();
   try {
-    const { citus, workers } = await migrate(started.url, choice.kind !== 'url', choice.kind === 'testcontainers');
+    const { citus, workers } = await migrate(
+      started.url,
+      choice.kind !== 'url',
+      choice.kind === 'testcontainers',
+    );
     return {
       ...started,
       citus,

@@ -1,6 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CitusMode, readClusterState, resolveClusterDir, startLocalCluster, stopLocalCluster } from './local-cluster';
+import {
+  CitusMode,
+  readClusterState,
+  resolveClusterDir,
+  startLocalCluster,
+  stopLocalCluster,
+} from './local-cluster';
 
 /**
  * `npm run db:up | db:down | db:status`: the development database. Settings come from the

@@ -173,7 +173,9 @@ async function withClient<T>(
 function serverRunning(bindir: string, dataDir: string): boolean {
   const pgCtl = join(bindir, 'pg_ctl');
   const args = ['-D', dataDir, 'status'];
-  const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', pgCtl, ...args]] : [pgCtl, args];
+  const [cmd, argv] = isRoot()
+    ? ['runuser', ['-u', 'postgres', '--', pgCtl, ...args]]
+    : [pgCtl, args];
   return spawnSync(cmd, argv).status === 0;
 }
 
@@ -182,7 +184,9 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
   const bindir = findPgBinDir();
   const installed = citusAvailable(bindir);
   if (spec.citus === 'on' && !installed) {
-    throw new Error('CITUS=on but the citus extension is not installed for these PostgreSQL binaries');
+    throw new Error(
+      'CITUS=on but the citus extension is not installed for these PostgreSQL binaries',
+    );
   }
   const citus = spec.citus !== 'off' && installed;
   const dir = resolveClusterDir(spec.dir, log);

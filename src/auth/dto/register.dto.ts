@@ -3,7 +3,10 @@ import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class
 import { ByteLength, Trim, TrimLowerCase } from '../../http/transforms';
 
 export class RegisterDto {
-  @ApiProperty({ example: 'Acme Corp', description: 'New organisation, or one you were invited to' })
+  @ApiProperty({
+    example: 'Acme Corp',
+    description: 'New organisation, or one you were invited to',
+  })
   @Trim()
   @IsString()
   @Length(2, 100)

@@ -20,7 +20,11 @@ export class CreateNoteDto {
 }
 
 export class UpdateNoteDto {
-  @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({
+    maxLength: MAX_TITLE_LENGTH,
+    nullable: true,
+    description: 'null clears it',
+  })
   @ValidateIf((_object, value) => value !== null)
   @IsOptional()
   @IsString()

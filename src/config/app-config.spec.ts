@@ -1,0 +1,70 @@
+import { ConfigError, loadConfig } from './app-config';
+
+const base = {
+  DATABASE_URL: 'postgres://u@localhost:5432/db',
+  JWT_SECRET: 'x'.repeat(40),
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe(loadConfig.name, () => {
+  it('should apply documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 3000,
+      bcryptCost: 12,
+      bodyLimit: '64kb',
+      jwt: { issuer: 'notes-service', audience: 'notes-api', ttlSeconds: 3600 },
+    });
+  });
+
+  it('should refuse to start in production without a strong JWT_SECRET, naming the variable', () => {
+    expect(problems({ ...base, JWT_SECRET: undefined })).toEqual([
+      expect.stringContaining('JWT_SECRET must be set to at least 32 characters'),
+    ]);
+    expect(problems({ ...base, JWT_SECRET: 'short' })[0]).toContain('JWT_SECRET');
+  });
+
+  it('should generate a throwaway secret in development only when none is set', () => {
+    const first = loadConfig({ ...base, NODE_ENV: 'development', JWT_SECRET: undefined });
+    const second = loadConfig({ ...base, NODE_ENV: 'development', JWT_SECRET: undefined });
+    expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(first.jwt.secret).not.toBe(second.jwt.secret);
+    expect(problems({ ...base, NODE_ENV: 'development', JWT_SECRET: 'weak' })[0]).toContain(
+      'JWT_SECRET',
+    );
+  });
+
+  it('should require DATABASE_URL to be a postgres URL', () => {
+    expect(problems({ ...base, DATABASE_URL: undefined })[0]).toContain('DATABASE_URL is required');
+    expect(problems({ ...base, DATABASE_URL: 'mysql://x' })[0]).toContain(
+      'DATABASE_URL must start',
+    );
+  });
+
+  it('should keep bcrypt cost within bounds and at least 12 in production', () => {
+    expect(problems({ ...base, BCRYPT_COST: 'ten' })[0]).toContain(
+      'BCRYPT_COST must be an integer',
+    );
+    expect(problems({ ...base, BCRYPT_COST: '3' })[0]).toContain(
+      'BCRYPT_COST must be between 4 and 15',
+    );
+    expect(problems({ ...base, BCRYPT_COST: '10' })[0]).toContain('at least 12 in production');
+    expect(loadConfig({ ...base, NODE_ENV: 'test', BCRYPT_COST: '4' }).bcryptCost).toBe(4);
+  });
+
+  it('should report every problem at once', () => {
+    expect(
+      problems({ NODE_ENV: 'staging', PORT: '99999', BODY_LIMIT: 'lots', DB_POOL_SIZE: '0' }),
+    ).toHaveLength(6);
+  });
+});

@@ -1,0 +1,84 @@
+import { BadRequestException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
+import { AppError } from '../errors/app-error';
+import { toErrorBody } from './exception.filter';
+import { isId, ParseIdPipe } from './id.pipe';
+import { toPage } from './pagination';
+
+describe(ParseIdPipe.name, () => {
+  const pipe = new ParseIdPipe();
+
+  it('should accept positive bigint ids up to the bigint maximum', () => {
+    expect(pipe.transform('1', { type: 'param', data: 'id' })).toBe('1');
+    expect(isId('9223372036854775807')).toBe(true);
+  });
+
+  it.each(['0', '-1', '01', '1.5', 'abc', '', '9223372036854775808', '1e3', ' 1'])(
+    'should reject %j with a 400 that names the parameter',
+    (value) => {
+      expect(() => pipe.transform(value, { type: 'param', data: 'id' })).toThrow(
+        'id must be a positive integer id',
+      );
+    },
+  );
+});
+
+describe(toPage.name, () => {
+  const rows = ['9', '8', '7'].map((id) => ({ id }));
+
+  it('should return a cursor only when a further row exists', () => {
+    expect(toPage(rows, 2, (r) => r.id)).toEqual({ items: ['9', '8'], nextCursor: '8' });
+    expect(toPage(rows, 3, (r) => r.id)).toEqual({ items: ['9', '8', '7'], nextCursor: null });
+  });
+});
+
+describe(toErrorBody.name, () => {
+  it('should map domain codes to their status and keep details', () => {
+    expect(toErrorBody(new AppError('TENANT_CHOICE_REQUIRED', 'choose', { tenants: [] }))).toEqual({
+      statusCode: 409,
+      code: 'TENANT_CHOICE_REQUIRED',
+      message: 'choose',
+      tenants: [],
+    });
+  });
+
+  it('should keep framework HTTP errors as they are', () => {
+    expect(toErrorBody(new BadRequestException('bad'))).toMatchObject({
+      statusCode: 400,
+      message: 'bad',
+    });
+  });
+
+  it('should leave unknown errors to the generic 500 path', () => {
+    expect(toErrorBody(new Error('boom'))).toBeUndefined();
+    expect(toErrorBody(new AppError('FORBIDDEN', 'no'))?.statusCode).toBe(403);
+  });
+});
+
+describe(violatedUniqueConstraint.name, () => {
+  const failure = (driverError: object) =>
+    new QueryFailedError('INSERT', [], Object.assign(new Error('x'), driverError));
+
+  it('should read the constraint from the field or, as Citus relays it, from the message', () => {
+    expect(
+      violatedUniqueConstraint(failure({ code: '23505', constraint: 'users_email_key' })),
+    ).toBe('users_email_key');
+    expect(
+      violatedUniqueConstraint(
+        failure({
+          code: '23505',
+          message: 'duplicate key value violates unique constraint "users_email_key_102008"',
+        }),
+      ),
+    ).toBe('users_email_key_102008');
+    expect(violatedUniqueConstraint(failure({ code: '23503' }))).toBeUndefined();
+    expect(violatedUniqueConstraint(new Error('x'))).toBeUndefined();
+  });
+
+  it('should match shard copies of a constraint but not other constraints', () => {
+    expect(isConstraint('users_email_key_102008', 'users_email_key')).toBe(true);
+    expect(isConstraint('users_email_key', 'users_email_key')).toBe(true);
+    expect(isConstraint('users_email_lower', 'users_email_key')).toBe(false);
+  });
+});
