@@ -1,8 +1,8 @@
-import { BadRequestException } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
-import { toErrorBody } from './exception.filter';
+import { AllExceptionsFilter, toErrorBody } from './exception.filter';
 import { isId, ParseIdPipe } from './id.pipe';
 import { toPage } from './pagination';
 
@@ -80,5 +80,48 @@ describe(violatedUniqueConstraint.name, () => {
     expect(isConstraint('users_email_key_102008', 'users_email_key')).toBe(true);
     expect(isConstraint('users_email_key', 'users_email_key')).toBe(true);
     expect(isConstraint('users_email_lower', 'users_email_key')).toBe(false);
+  });
+});
+
+describe(AllExceptionsFilter.name, () => {
+  function hostFor(json: jest.Mock, status: jest.Mock): ArgumentsHost {
+    const response = { headersSent: false, status, json };
+    status.mockReturnValue(response);
+    return {
+      switchToHttp: () => ({
+        getResponse: () => response,
+        getRequest: () => ({ method: 'GET', path: '/x' }),
+      }),
+    } as unknown as ArgumentsHost;
+  }
+
+  it('should answer an unknown error with a logged, generic 500 that reveals nothing', () => {
+    const json = jest.fn();
+    const status = jest.fn();
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    new AllExceptionsFilter().catch(new Error('password=hunter2 in SQL'), hostFor(json, status));
+    expect(status).toHaveBeenCalledWith(500);
+    expect(json).toHaveBeenCalledWith({
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+    });
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
+  });
+
+  it('should answer a domain error with its mapped status and code', () => {
+    const json = jest.fn();
+    const status = jest.fn();
+    new AllExceptionsFilter().catch(
+      new AppError('NOTE_NOT_FOUND', 'Note 1 not found'),
+      hostFor(json, status),
+    );
+    expect(status).toHaveBeenCalledWith(404);
+    expect(json).toHaveBeenCalledWith({
+      statusCode: 404,
+      code: 'NOTE_NOT_FOUND',
+      message: 'Note 1 not found',
+    });
   });
 });
