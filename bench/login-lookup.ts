@@ -1,0 +1,179 @@
+/**
+ * Benchmark: how login finds the tenants of an email.
+ *
+ *   directory: SELECT ... FROM login_directory WHERE email = $1   (distributed by email: 1 shard)
+ *   baseline:  SELECT ... FROM users WHERE email = $1             (distributed by tenant: all shards)
+ *
+ * Both run in the same process run, interleaved A/B over several rounds with pgbench, so a noisy
+ * machine hurts both alike; the result is reported as a ratio against the baseline.
+ *
+ *   npm run bench:login                      # throwaway local cluster (Citus when installed)
+ *   BENCH_DATABASE_URL=postgres://... npm run bench:login
+ *   BENCH_USERS=20000 BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CLIENTS=8 npm run bench:login
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { findPgBinDir, startLocalCluster, stopLocalCluster } from '../tools/db/local-cluster';
+
+const USERS = Number(process.env.BENCH_USERS ?? 20_000);
+const USERS_PER_TENANT = 10;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
+
+const QUERIES = {
+  directory: `SELECT tenant_id, user_id FROM login_directory WHERE email = 'bench' || :n || '@bench.test';`,
+  baseline: `SELECT tenant_id, id FROM users WHERE email = 'bench' || :n || '@bench.test';`,
+};
+
+async function seed(url: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tenants = Math.ceil(USERS / USERS_PER_TENANT);
+    await client.query(`TRUNCATE login_directory, notes, invitations, users, tenants CASCADE`);
+    await client.query(
+      `INSERT INTO tenants (id, name) SELECT g, 'bench-' || g FROM generate_series(1, $1) g`,
+      [tenants],
+    );
+    await client.query(
+      `INSERT INTO users (tenant_id, id, username, email, password_hash, role)
+       SELECT (g - 1) / $2 + 1, g, 'bench' || g, 'bench' || g || '@bench.test', 'x', 'member'
+         FROM generate_series(1, $1) g`,
+      [USERS, USERS_PER_TENANT],
+    );
+    await client.query(
+      `INSERT INTO login_directory (email, tenant_id, user_id)
+       SELECT 'bench' || g || '@bench.test', (g - 1) / $2 + 1, g FROM generate_series(1, $1) g`,
+      [USERS, USERS_PER_TENANT],
+    );
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+async function taskCount(url: string, sql: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = (await client.query(`EXPLAIN ${sql.replace(':n', '1').replace(/;$/, '')}`))
+      .rows as Array<Record<string, string>>;
+    const line = rows
+      .map((row) => Object.values(row)[0])
+      .find((text) => text.includes('Task Count'));
+    return line ? line.trim() : 'not distributed';
+  } finally {
+    await client.end();
+  }
+}
+
+function pgbench(url: string, scriptFile: string): { tps: number; latencyMs: number } {
+  const parsed = new URL(url);
+  const result = spawnSync(
+    join(findPgBinDir(), 'pgbench'),
+    [
+      '-n',
+      '-h',
+      parsed.hostname,
+      '-p',
+      parsed.port || '5432',
+      '-U',
+      decodeURIComponent(parsed.username || 'postgres'),
+      '-c',
+      String(CLIENTS),
+      '-j',
+      '2',
+      '-T',
+      String(SECONDS),
+      '-f',
+      scriptFile,
+      parsed.pathname.slice(1),
+    ],
+    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: decodeURIComponent(parsed.password) } },
+  );
+  if (result.status !== 0) throw new Error(`pgbench failed:\n${result.stderr}`);
+  const tps = Number(/tps = ([\d.]+)/.exec(result.stdout)?.[1]);
+  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(result.stdout)?.[1]);
+  return { tps, latencyMs };
+}
+
+async function main(): Promise<void> {
+  let url = process.env.BENCH_DATABASE_URL;
+  const clusterDir = resolve(__dirname, '..', '.db', 'bench');
+  let citus = false;
+  if (!url) {
+    const state = await startLocalCluster({
+      dir: clusterDir,
+      basePort: Number(process.env.BENCH_PORT ?? 54340),
+      database: 'notes_bench',
+      citus: 'auto',
+      workers: 2,
+      fast: true,
+    });
+    url = state.url;
+    const dataSource = new DataSource({ ...buildDataSourceOptions({ url }), logging: false });
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+    await dataSource.destroy();
+  }
+  const scripts = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    const check = new Client({ connectionString: url });
+    await check.connect();
+    citus =
+      (await check.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).rowCount === 1;
+    await check.end();
+
+    console.log(
+      `seeding ${USERS} users in ${Math.ceil(USERS / USERS_PER_TENANT)} tenants (citus: ${citus})`,
+    );
+    await seed(url);
+    const files: Record<string, string> = {};
+    for (const [name, sql] of Object.entries(QUERIES)) {
+      files[name] = join(scripts, `${name}.sql`);
+      writeFileSync(files[name], `\\set n random(1, ${USERS})\n${sql}\n`);
+      console.log(`${name}: ${await taskCount(url, sql)}`);
+    }
+
+    const samples: Record<string, Array<{ tps: number; latencyMs: number }>> = {
+      directory: [],
+      baseline: [],
+    };
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      // Alternate the order so neither side always runs on a warmer or quieter machine.
+      const order = round % 2 === 1 ? ['baseline', 'directory'] : ['directory', 'baseline'];
+      for (const name of order) {
+        const sample = pgbench(url, files[name]);
+        samples[name].push(sample);
+        console.log(
+          `round ${round} ${name.padEnd(9)} ${sample.tps.toFixed(0).padStart(7)} lookups/s  ${sample.latencyMs.toFixed(2)} ms`,
+        );
+      }
+    }
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const directory = mean(samples.directory.map((s) => s.tps));
+    const baseline = mean(samples.baseline.map((s) => s.tps));
+    const ratios = samples.directory.map((s, i) => s.tps / samples.baseline[i].tps);
+    console.log(
+      `\nlogin lookup, ${CLIENTS} clients, ${ROUNDS} x ${SECONDS}s each, ${USERS} users, citus=${citus}\n` +
+        `  baseline (users by email):      ${baseline.toFixed(0)} lookups/s, ${mean(samples.baseline.map((s) => s.latencyMs)).toFixed(2)} ms\n` +
+        `  login_directory (by email):     ${directory.toFixed(0)} lookups/s, ${mean(samples.directory.map((s) => s.latencyMs)).toFixed(2)} ms\n` +
+        `  ratio directory / baseline:     ${(directory / baseline).toFixed(1)}x ` +
+        `(per round: ${ratios.map((r) => r.toFixed(1)).join(', ')})`,
+    );
+  } finally {
+    rmSync(scripts, { recursive: true, force: true });
+    if (!process.env.BENCH_DATABASE_URL) stopLocalCluster(clusterDir, { destroy: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
