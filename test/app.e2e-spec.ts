@@ -1,17 +1,8 @@
-import { INestApplication } from '@nestjs/common';
-import { createTestApp, Http } from './harness/e2e';
+import { Http, useTestApp } from './harness/e2e';
 
 describe('Service surface (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-
-  beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-  });
-
-  afterAll(async () => {
-    await app.close();
-  });
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
 
   it('should answer liveness and readiness without a token', async () => {
     await http().get('/health').expect(200, { status: 'ok' });

@@ -1,10 +1,6 @@
-import { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { Pool } from 'pg';
 import {
   bearer,
-  createTestApp,
-  groundTruthPool,
   Http,
   invite,
   login,
@@ -12,22 +8,12 @@ import {
   register,
   TEST_JWT,
   unique,
+  useTestApp,
 } from './harness/e2e';
 
 describe('Auth (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-  let db: Pool;
-
-  beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-    db = groundTruthPool();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
 
   describe('POST /api/v1/auth/register', () => {
     it('should create a tenant whose first user is its owner, without exposing the hash', async () => {
@@ -57,7 +43,7 @@ describe('Auth (e2e)', () => {
       });
       expect(JSON.stringify(response.body)).not.toMatch(/password|\$2[aby]\$/i);
 
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         'SELECT email, tenant_id::text, user_id::text FROM login_directory WHERE email = $1 AND tenant_id = $2',
         ['alice.smith@example.com', response.body.tenant.id],
       );
@@ -103,7 +89,7 @@ describe('Auth (e2e)', () => {
         .expect(403);
       expect(again.body.code).toBe('INVITATION_INVALID');
 
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         'SELECT used_by::text FROM invitations WHERE tenant_id = $1 AND used_at IS NOT NULL',
         [owner.tenant.id],
       );
@@ -115,7 +101,7 @@ describe('Auth (e2e)', () => {
       const other = await register(http);
       const foreignCode = await invite(http, other.token);
       const expiredCode = await invite(http, owner.token);
-      await db.query(
+      await ctx.db.query(
         `UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`,
         [owner.tenant.id],
       );
@@ -132,7 +118,9 @@ describe('Auth (e2e)', () => {
           })
           .expect(403);
         expect(response.body.code).toBe('INVITATION_INVALID');
-        const { rows } = await db.query('SELECT 1 FROM login_directory WHERE email = $1', [email]);
+        const { rows } = await ctx.db.query('SELECT 1 FROM login_directory WHERE email = $1', [
+          email,
+        ]);
         expect(rows).toHaveLength(0);
       }
     });
@@ -178,7 +166,7 @@ describe('Auth (e2e)', () => {
       expect(sameUsername.body.code).toBe('USERNAME_TAKEN');
 
       // A failed registration must not burn the invitation it carried.
-      const { rows } = await db.query(
+      const { rows } = await ctx.db.query(
         'SELECT count(*)::int AS unused FROM invitations WHERE tenant_id = $1 AND used_at IS NULL',
         [owner.tenant.id],
       );

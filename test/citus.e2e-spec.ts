@@ -1,16 +1,6 @@
-import { INestApplication } from '@nestjs/common';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import {
-  bearer,
-  citusMode,
-  createTestApp,
-  describeCitus,
-  groundTruthPool,
-  Http,
-  login,
-  register,
-} from './harness/e2e';
+import { bearer, citusMode, describeCitus, Http, login, register, useTestApp } from './harness/e2e';
 
 const MULTI_SHARD_REFUSED = /multi-task query about to be executed/;
 
@@ -21,23 +11,12 @@ function taskCount(plan: Array<Record<string, string>>): number {
 }
 
 describe('Data distribution (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-  let db: Pool;
-
-  beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-    db = groundTruthPool();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
 
   describeCitus('[citus] schema distribution', () => {
     it('[citus] should make tenants a reference table and colocate users, notes and invitations by tenant_id', async () => {
-      const { rows } = await db.query(`
+      const { rows } = await ctx.db.query(`
         SELECT logicalrelid::text AS table,
                partmethod,
                CASE WHEN partkey IS NULL THEN NULL
@@ -61,7 +40,7 @@ describe('Data distribution (e2e)', () => {
       expect(byTable.login_directory).toMatchObject({ partmethod: 'h', column: 'email' });
       expect(byTable.login_directory.colocationid).not.toBe(byTable.users.colocationid);
 
-      const view = await db.query(
+      const view = await ctx.db.query(
         `SELECT table_name::text, citus_table_type FROM citus_tables ORDER BY 1`,
       );
       expect(view.rows).toEqual(
@@ -75,7 +54,7 @@ describe('Data distribution (e2e)', () => {
 
     it("[citus] should spread shards over the workers and keep a tenant's users and notes on one node", async () => {
       const member = await register(http);
-      const nodes = await db.query(`
+      const nodes = await ctx.db.query(`
         SELECT DISTINCT n.nodename, n.nodeport
           FROM pg_dist_shard s
           JOIN pg_dist_placement p USING (shardid)
@@ -84,7 +63,7 @@ describe('Data distribution (e2e)', () => {
       expect(nodes.rows.length).toBe(Number(process.env.E2E_CITUS_WORKERS));
       expect(nodes.rows.length).toBeGreaterThanOrEqual(2);
 
-      const placement = await db.query(
+      const placement = await ctx.db.query(
         `SELECT t.table_name, n.nodeport
            FROM (VALUES ('users'), ('notes'), ('invitations')) AS t(table_name)
            JOIN pg_dist_placement p
@@ -99,7 +78,7 @@ describe('Data distribution (e2e)', () => {
 
   describeCitus('[citus] single-shard routing', () => {
     it('[citus] should run the app on a connection that refuses multi-shard queries', async () => {
-      const dataSource = app.get(DataSource);
+      const dataSource = ctx.app.get(DataSource);
       const setting: Array<Record<string, string>> = await dataSource.query(
         'SHOW citus.multi_task_query_log_level',
       );
@@ -111,11 +90,11 @@ describe('Data distribution (e2e)', () => {
 
     it('[citus] should find a login with one shard, where a users scan would touch every shard', async () => {
       const member = await register(http);
-      const directory = await db.query(
+      const directory = await ctx.db.query(
         `EXPLAIN SELECT tenant_id, user_id FROM login_directory WHERE email = '${member.email}'`,
       );
       expect(taskCount(directory.rows)).toBe(1);
-      const scan = await db.query(
+      const scan = await ctx.db.query(
         `EXPLAIN SELECT tenant_id, id FROM users WHERE email = '${member.email}'`,
       );
       expect(taskCount(scan.rows)).toBeGreaterThan(1);
@@ -166,9 +145,9 @@ describe('Data distribution (e2e)', () => {
 
   (citusMode ? describe.skip : describe)('plain PostgreSQL', () => {
     it('should have run the same migrations without Citus', async () => {
-      const extension = await db.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
+      const extension = await ctx.db.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
       expect(extension.rows).toHaveLength(0);
-      const tables = await db.query(
+      const tables = await ctx.db.query(
         `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`,
       );
       expect(tables.rows.map((row) => row.tablename)).toEqual([

@@ -1,29 +1,8 @@
-import { INestApplication } from '@nestjs/common';
-import { Pool } from 'pg';
-import {
-  createTestApp,
-  groundTruthPool,
-  Http,
-  invite,
-  PASSWORD,
-  register,
-  unique,
-} from './harness/e2e';
+import { Http, invite, PASSWORD, register, unique, useTestApp } from './harness/e2e';
 
 describe('Concurrent registration (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-  let db: Pool;
-
-  beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-    db = groundTruthPool();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
 
   it('should accept exactly one of two simultaneous registrations of one email in one tenant', async () => {
     for (let round = 0; round < 3; round += 1) {
@@ -45,11 +24,11 @@ describe('Concurrent registration (e2e)', () => {
       expect(statuses).toEqual([201, 409]);
       expect(responses.find((r) => r.status === 409)?.body.code).toBe('EMAIL_TAKEN');
 
-      const directory = await db.query(
+      const directory = await ctx.db.query(
         'SELECT user_id::text FROM login_directory WHERE email = $1 AND tenant_id = $2',
         [email, owner.tenant.id],
       );
-      const users = await db.query(
+      const users = await ctx.db.query(
         'SELECT id::text FROM users WHERE tenant_id = $1 AND email = $2',
         [owner.tenant.id, email],
       );
@@ -57,7 +36,7 @@ describe('Concurrent registration (e2e)', () => {
       expect(users.rows).toHaveLength(1);
       expect(directory.rows[0].user_id).toBe(users.rows[0].id);
       // The loser's transaction rolled back whole: its invitation is still unused.
-      const unused = await db.query(
+      const unused = await ctx.db.query(
         'SELECT count(*)::int AS n FROM invitations WHERE tenant_id = $1 AND used_at IS NULL',
         [owner.tenant.id],
       );
@@ -79,7 +58,7 @@ describe('Concurrent registration (e2e)', () => {
     const responses = await Promise.all([attempt(), attempt()]);
     expect(responses.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(responses.find((r) => r.status === 409)?.body.code).toBe('TENANT_NAME_TAKEN');
-    const { rows } = await db.query(
+    const { rows } = await ctx.db.query(
       'SELECT count(*)::int AS n FROM tenants WHERE lower(name) = lower($1)',
       [tenantName],
     );
@@ -101,9 +80,10 @@ describe('Concurrent registration (e2e)', () => {
         });
     const responses = await Promise.all([attempt(), attempt()]);
     expect(responses.map((r) => r.status).sort()).toEqual([201, 403]);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE tenant_id = $1', [
-      owner.tenant.id,
-    ]);
+    const { rows } = await ctx.db.query(
+      'SELECT count(*)::int AS n FROM users WHERE tenant_id = $1',
+      [owner.tenant.id],
+    );
     expect(rows[0].n).toBe(2);
   });
 });

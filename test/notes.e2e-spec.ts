@@ -1,32 +1,15 @@
-import { INestApplication } from '@nestjs/common';
-import { Pool } from 'pg';
 import { Response } from 'supertest';
-import {
-  bearer,
-  createTestApp,
-  groundTruthPool,
-  Http,
-  Member,
-  tenantWithRoles,
-} from './harness/e2e';
+import { bearer, Http, Member, tenantWithRoles, useTestApp } from './harness/e2e';
 
 describe('Notes (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-  let db: Pool;
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
   let owner: Member;
   let admin: Member;
   let member: Member;
 
   beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-    db = groundTruthPool();
     ({ owner, admin, member } = await tenantWithRoles(http));
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.end();
   });
 
   const create = async (who: Member, body: object = { content: 'text' }) =>
@@ -53,7 +36,9 @@ describe('Notes (e2e)', () => {
       .set(...bearer(owner.token))
       .expect(200);
     expect(read.body).toEqual(note);
-    const { rows } = await db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [note.id]);
+    const { rows } = await ctx.db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [
+      note.id,
+    ]);
     expect(rows).toEqual([{ tenant_id: member.tenant.id }]);
   });
 
@@ -128,10 +113,10 @@ describe('Notes (e2e)', () => {
       .delete(`/api/v1/notes/${ownersNote.id}`)
       .set(...bearer(member.token))
       .expect(403);
-    const { rows } = await db.query('SELECT content FROM notes WHERE tenant_id = $1 AND id = $2', [
-      owner.tenant.id,
-      ownersNote.id,
-    ]);
+    const { rows } = await ctx.db.query(
+      'SELECT content FROM notes WHERE tenant_id = $1 AND id = $2',
+      [owner.tenant.id, ownersNote.id],
+    );
     expect(rows).toEqual([{ content: 'owner wrote this' }]);
 
     const membersNote = await create(member, { content: 'member wrote this' });
@@ -188,10 +173,10 @@ describe('Notes (e2e)', () => {
       .expect(400);
     expect(response.body.code).toBe('VALIDATION_FAILED');
     expect(response.body.message).toContain(message);
-    const { rows } = await db.query('SELECT content FROM notes WHERE tenant_id = $1 AND id = $2', [
-      member.tenant.id,
-      note.id,
-    ]);
+    const { rows } = await ctx.db.query(
+      'SELECT content FROM notes WHERE tenant_id = $1 AND id = $2',
+      [member.tenant.id, note.id],
+    );
     expect(rows).toEqual([{ content: 'text' }]);
   });
 

@@ -1,32 +1,18 @@
-import { INestApplication } from '@nestjs/common';
-import { Pool } from 'pg';
-import {
-  bearer,
-  createTestApp,
-  groundTruthPool,
-  Http,
-  invite,
-  Member,
-  register,
-  tenantWithRoles,
-} from './harness/e2e';
+import { bearer, Http, invite, Member, register, tenantWithRoles, useTestApp } from './harness/e2e';
 
 /**
  * The attacker's side: tenant B holds valid tokens (owner, admin, member) and aims them at tenant
  * A's real ids. Every attempt must look exactly like a missing id, and A's data must not change.
  */
 describe('Cross-tenant isolation (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
-  let db: Pool;
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
   let victim: { owner: Member; admin: Member; member: Member };
   let attackers: Member[];
   let victimNote: { id: string; title: string; content: string };
   const secret = 'victim secret 7f3a';
 
   beforeAll(async () => {
-    ({ app, http } = await createTestApp());
-    db = groundTruthPool();
     victim = await tenantWithRoles(http);
     const attacker = await tenantWithRoles(http);
     attackers = [attacker.owner, attacker.admin, attacker.member];
@@ -37,11 +23,6 @@ describe('Cross-tenant isolation (e2e)', () => {
         .send({ title: `${secret} title`, content: secret })
         .expect(201)
     ).body;
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.end();
   });
 
   const leaks = (body: unknown): boolean => {
@@ -73,7 +54,7 @@ describe('Cross-tenant isolation (e2e)', () => {
         expect(leaks(response.body)).toBe(false);
       }
     }
-    const { rows } = await db.query('SELECT title, content FROM notes WHERE id = $1', [
+    const { rows } = await ctx.db.query('SELECT title, content FROM notes WHERE id = $1', [
       victimNote.id,
     ]);
     expect(rows).toEqual([{ title: `${secret} title`, content: secret }]);
@@ -136,7 +117,7 @@ describe('Cross-tenant isolation (e2e)', () => {
       .set('X-Tenant-Id', victim.owner.tenant.id)
       .send({ content: 'where does this go?' })
       .expect(201);
-    const { rows } = await db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [
+    const { rows } = await ctx.db.query('SELECT tenant_id::text FROM notes WHERE id = $1', [
       created.body.id,
     ]);
     expect(rows).toEqual([{ tenant_id: owner.tenant.id }]);

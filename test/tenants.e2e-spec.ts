@@ -1,20 +1,14 @@
-import { INestApplication } from '@nestjs/common';
-import { bearer, createTestApp, Http, Member, tenantWithRoles } from './harness/e2e';
+import { bearer, Http, Member, tenantWithRoles, useTestApp } from './harness/e2e';
 
 describe('Tenants and users (e2e)', () => {
-  let app: INestApplication;
-  let http: () => Http;
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
   let owner: Member;
   let admin: Member;
   let member: Member;
 
   beforeAll(async () => {
-    ({ app, http } = await createTestApp());
     ({ owner, admin, member } = await tenantWithRoles(http));
-  });
-
-  afterAll(async () => {
-    await app.close();
   });
 
   it("should show the caller's tenant", async () => {

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { IsEmail, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
 
 /** Trims strings; leaves other types alone so the type validators can name the problem. */
 export const Trim = (): PropertyDecorator =>
@@ -32,3 +33,12 @@ export function ByteLength(
     options,
   );
 }
+
+/** An email as the service stores it: trimmed, lower-cased, at most 254 characters, well formed. */
+export const NormalizedEmail = (): PropertyDecorator =>
+  applyDecorators(
+    TrimLowerCase(),
+    IsString(),
+    MaxLength(254),
+    IsEmail({}, { message: 'email must be a valid email address' }),
+  );

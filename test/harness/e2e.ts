@@ -54,6 +54,30 @@ export function groundTruthPool(): Pool {
   return new Pool({ connectionString: url, max: 3 });
 }
 
+export interface TestContext {
+  app: INestApplication;
+  http: () => Http;
+  /** Superuser pool for ground truth, bypassing the API. */
+  db: Pool;
+}
+
+/**
+ * Boots the app and a ground-truth pool for the enclosing describe block and closes both after it.
+ * The fields are filled in by the time the block's own beforeAll hooks and tests run.
+ */
+export function useTestApp(env: Record<string, string> = {}): TestContext {
+  const context = {} as TestContext;
+  beforeAll(async () => {
+    const { app, http } = await createTestApp(env);
+    Object.assign(context, { app, http, db: groundTruthPool() });
+  });
+  afterAll(async () => {
+    await context.app?.close();
+    await context.db?.end();
+  });
+  return context;
+}
+
 export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { TrimLowerCase } from '../../http/transforms';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { NormalizedEmail } from '../../http/transforms';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice@example.com' })
-  @TrimLowerCase()
-  @IsString()
-  @MaxLength(254)
-  @IsEmail({}, { message: 'email must be a valid email address' })
+  @NormalizedEmail()
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery' })

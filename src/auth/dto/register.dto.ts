@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { ByteLength, Trim, TrimLowerCase } from '../../http/transforms';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ByteLength, NormalizedEmail, Trim, TrimLowerCase } from '../../http/transforms';
 
 export class RegisterDto {
   @ApiProperty({
@@ -21,10 +21,7 @@ export class RegisterDto {
   username!: string;
 
   @ApiProperty({ example: 'alice@example.com' })
-  @TrimLowerCase()
-  @IsString()
-  @MaxLength(254)
-  @IsEmail({}, { message: 'email must be a valid email address' })
+  @NormalizedEmail()
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery', minLength: 8, maxLength: 72 })
