@@ -93,6 +93,17 @@ function runServerCommand(bin: string, args: string[]): void {
   }
 }
 
+function serverHasSetting(bindir: string, name: string): boolean {
+  const postgres = join(bindir, 'postgres');
+  const [cmd, argv] = isRoot()
+    ? ['runuser', ['-u', 'postgres', '--', postgres, '--describe-config']]
+    : [postgres, ['--describe-config']];
+  const result = spawnSync(cmd, argv, { encoding: 'utf8' });
+  return (
+    result.status === 0 && result.stdout.split('\n').some((line) => line.startsWith(`${name}\t`))
+  );
+}
+
 function postgresCanUse(dir: string): boolean {
   if (!isRoot()) return true;
   return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).status === 0;
@@ -122,7 +133,7 @@ export function resolveClusterDir(requested: string, log: (m: string) => void): 
   return dir;
 }
 
-function nodeSettings(spec: ClusterSpec, port: number, citus: boolean): string {
+function nodeSettings(spec: ClusterSpec, bindir: string, port: number, citus: boolean): string {
   const lines = [
     `listen_addresses = '${HOST}'`,
     `port = ${port}`,
@@ -139,6 +150,11 @@ function nodeSettings(spec: ClusterSpec, port: number, citus: boolean): string {
   ];
   if (citus) {
     lines.push(`shared_preload_libraries = 'citus'`, `citus.stat_tenants_track = 'all'`);
+    // Newer PostgreSQL 15 minors only allow listed logical decoding plugins; Citus' shard split
+    // (tenant isolation) decodes with its own. Older servers lack the setting and would refuse it.
+    if (serverHasSetting(bindir, 'output_plugin_libraries')) {
+      lines.push(`output_plugin_libraries = 'pgoutput, test_decoding, citus'`);
+    }
   }
   if (spec.fast) {
     lines.push(`fsync = off`, `synchronous_commit = off`, `full_page_writes = off`);
@@ -225,7 +241,10 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
         '--no-sync',
       ]);
       const conf = join(node.dataDir, 'postgresql.conf');
-      writeFileSync(conf, readFileSync(conf, 'utf8') + nodeSettings(spec, node.port, citus));
+      writeFileSync(
+        conf,
+        readFileSync(conf, 'utf8') + nodeSettings(spec, bindir, node.port, citus),
+      );
     }
     if (!serverRunning(bindir, node.dataDir)) {
       runServerCommand(join(bindir, 'pg_ctl'), [
