@@ -36,17 +36,28 @@ describe('Service surface (e2e)', () => {
     const publicRoutes = new Set([
       'post /api/v1/auth/register',
       'post /api/v1/auth/login',
+      'post /api/v1/admin/auth/login',
       'get /health',
       'get /health/ready',
     ]);
-    const paths = doc.body.paths as Record<string, Record<string, { security?: unknown[] }>>;
+    const expectedScheme = (key: string, path: string): string | null => {
+      if (publicRoutes.has(key)) return null;
+      return path.startsWith('/api/v1/admin/') ? 'operator' : 'bearer';
+    };
+    const paths = doc.body.paths as Record<
+      string,
+      Record<string, { security?: Array<Record<string, unknown>> }>
+    >;
     for (const [path, operations] of Object.entries(paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const key = `${method} ${path}`;
-        const secured = (operation.security ?? []).length > 0;
-        expect({ key, secured }).toEqual({ key, secured: !publicRoutes.has(key) });
+        const schemes = (operation.security ?? []).flatMap((requirement) =>
+          Object.keys(requirement),
+        );
+        const expected = expectedScheme(key, path);
+        expect({ key, schemes }).toEqual({ key, schemes: expected ? [expected] : [] });
         // The documentation must match behaviour: a secured route really refuses anonymous calls.
-        if (secured) {
+        if (expected) {
           const concrete = path.replace('{id}', '1');
           const verb = method as 'get' | 'post' | 'patch' | 'delete';
           const response = await http()[verb](concrete).send({});
@@ -54,6 +65,7 @@ describe('Service surface (e2e)', () => {
         }
       }
     }
+    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['bearer', 'operator']);
   });
 
   it('should answer unknown routes with a JSON 404', async () => {

@@ -241,6 +241,7 @@ describe('Auth (e2e)', () => {
       });
       const claims = new JwtService().decode<Record<string, unknown>>(response.body.accessToken);
       expect(claims).toMatchObject({
+        scope: 'tenant',
         sub: owner.user.id,
         tid: owner.tenant.id,
         role: 'owner',
@@ -358,7 +359,7 @@ describe('Auth (e2e)', () => {
 
     it('should refuse missing, forged, expired, foreign-audience and alg=none tokens', async () => {
       const owner = await register(http);
-      const claims = { sub: owner.user.id, tid: owner.tenant.id, role: 'owner' };
+      const claims = { scope: 'tenant', sub: owner.user.id, tid: owner.tenant.id, role: 'owner' };
       const sign = (secret: string, options: Record<string, unknown>) =>
         new JwtService().sign(claims, {
           secret,
@@ -377,7 +378,14 @@ describe('Auth (e2e)', () => {
           exp: 9999999999,
         }),
       ).toString('base64url');
+      const { scope: _scope, ...unscoped } = claims;
       const tokens = {
+        unscoped: new JwtService().sign(unscoped, {
+          secret: TEST_JWT.secret,
+          issuer: TEST_JWT.issuer,
+          audience: TEST_JWT.audience,
+          expiresIn: 60,
+        }),
         forged: sign('some-other-secret-that-is-long-enough!!', {}),
         expired: sign(TEST_JWT.secret, { expiresIn: -10 }),
         audience: sign(TEST_JWT.secret, { audience: 'someone-else' }),

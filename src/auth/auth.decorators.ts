@@ -7,11 +7,13 @@ import {
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Request } from 'express';
 import { UserRole } from '../users/user-role';
-import { AuthenticatedUser } from './authenticated-user';
+import { AuthenticatedUser, Principal } from './authenticated-user';
 
 export const IS_PUBLIC = 'auth:isPublic';
 export const REQUIRED_ROLES = 'auth:roles';
+export const OPERATOR_ONLY = 'auth:operatorOnly';
 export const BEARER_SCHEME = 'bearer';
+export const OPERATOR_SCHEME = 'operator';
 
 /** Opts a route out of the global authentication guard. Everything else needs a token. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
@@ -19,6 +21,7 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 /**
  * Declares who may call a route (any authenticated user when no role is named) and emits the
  * matching OpenAPI security metadata, so the docs and the guard read the same declaration.
+ * Put it on the class or on each method, not both (the docs would list the scheme twice).
  */
 export function Auth(...roles: UserRole[]): MethodDecorator & ClassDecorator {
   const decorators = [
@@ -34,12 +37,22 @@ export function Auth(...roles: UserRole[]): MethodDecorator & ClassDecorator {
   return applyDecorators(...decorators);
 }
 
+/** Routes for service operators: operator tokens only, documented under their own scheme. */
+export function Operator(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(OPERATOR_ONLY, true),
+    ApiBearerAuth(OPERATOR_SCHEME),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired operator token' }),
+    ApiForbiddenResponse({ description: 'A tenant user token: operators only' }),
+  );
+}
+
 export const CurrentUser = createParamDecorator(
   (_data: unknown, execution: ExecutionContext): AuthenticatedUser => {
-    const request = execution.switchToHttp().getRequest<Request & { user?: AuthenticatedUser }>();
-    if (!request.user) {
-      // Only reachable if a route is both @Public() and asks for the user: a programming error.
-      throw new Error('CurrentUser used on a route without an authenticated user');
+    const request = execution.switchToHttp().getRequest<Request & { user?: Principal }>();
+    if (request.user?.kind !== 'user') {
+      // The guard lets only tenant users reach tenant routes; anything else is a wiring bug.
+      throw new Error('CurrentUser used on a route without an authenticated tenant user');
     }
     return request.user;
   },

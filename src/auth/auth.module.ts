@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
+import { JwtModule, JwtModuleOptions } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -13,26 +13,28 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
 
+/** Signing and verification settings shared by the tenant and operator token issuers. */
+export function jwtModuleOptions(config: AppConfig): JwtModuleOptions {
+  return {
+    secret: config.jwt.secret,
+    signOptions: {
+      algorithm: JWT_ALGORITHM,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      expiresIn: config.jwt.ttlSeconds,
+    },
+    verifyOptions: {
+      algorithms: [JWT_ALGORITHM],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    },
+  };
+}
+
 @Module({
   imports: [
     PassportModule,
-    JwtModule.registerAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        secret: config.jwt.secret,
-        signOptions: {
-          algorithm: JWT_ALGORITHM,
-          issuer: config.jwt.issuer,
-          audience: config.jwt.audience,
-          expiresIn: config.jwt.ttlSeconds,
-        },
-        verifyOptions: {
-          algorithms: [JWT_ALGORITHM],
-          issuer: config.jwt.issuer,
-          audience: config.jwt.audience,
-        },
-      }),
-    }),
+    JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: jwtModuleOptions }),
     TenantsModule,
     UsersModule,
   ],

@@ -13,7 +13,7 @@ import { invitationInvalid, TenantsService } from '../tenants/tenants.service';
 import { UserView } from '../users/dto/user.view';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AccessTokenClaims, AuthenticatedUser } from './authenticated-user';
+import { AuthenticatedUser, UserTokenClaims } from './authenticated-user';
 import { LoginResponseDto, MeResponseDto, RegisterResponseDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
@@ -131,7 +131,12 @@ export class AuthService implements OnModuleInit {
   }
 
   async issueToken({ user, tenant }: VerifiedLogin): Promise<LoginResponseDto> {
-    const claims: AccessTokenClaims = { sub: user.id, tid: user.tenantId, role: user.role };
+    const claims: UserTokenClaims = {
+      scope: 'tenant',
+      sub: user.id,
+      tid: user.tenantId,
+      role: user.role,
+    };
     const accessToken = await this.jwt.signAsync(claims);
     return {
       accessToken,

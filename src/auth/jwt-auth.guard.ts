@@ -4,12 +4,13 @@ import { AuthGuard } from '@nestjs/passport';
 import { Request } from 'express';
 import { AppError, toError } from '../errors/app-error';
 import { UserRole } from '../users/user-role';
-import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators';
-import { AuthenticatedUser } from './authenticated-user';
+import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './auth.decorators';
+import { Principal } from './authenticated-user';
 
 /**
- * The one global guard: every route needs a valid bearer token unless marked @Public(), and routes
- * that name roles with @Auth(...) get them checked here too.
+ * The one global guard: every route needs a valid bearer token unless marked @Public(). Operator
+ * routes (@Operator()) take only operator tokens, every other route only tenant-user tokens, and
+ * routes that name roles with @Auth(...) get them checked here too.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
@@ -22,18 +23,27 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     await super.canActivate(execution);
+    const { user: principal } = execution
+      .switchToHttp()
+      .getRequest<Request & { user: Principal }>();
 
-    const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(REQUIRED_ROLES, targets);
-    if (roles && roles.length > 0) {
-      const request = execution.switchToHttp().getRequest<Request & { user: AuthenticatedUser }>();
-      if (!roles.includes(request.user.role)) {
-        throw new AppError('FORBIDDEN', `This action requires role: ${roles.join(' or ')}`);
+    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ONLY, targets)) {
+      if (principal.kind !== 'operator') {
+        throw new AppError('FORBIDDEN', 'This route is for service operators only');
       }
+      return true;
+    }
+    if (principal.kind !== 'user') {
+      throw new AppError('FORBIDDEN', 'Operator tokens cannot be used on tenant routes');
+    }
+    const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(REQUIRED_ROLES, targets);
+    if (roles && roles.length > 0 && !roles.includes(principal.role)) {
+      throw new AppError('FORBIDDEN', `This action requires role: ${roles.join(' or ')}`);
     }
     return true;
   }
 
-  override handleRequest<T = AuthenticatedUser>(error: unknown, user: T | false): T {
+  override handleRequest<T = Principal>(error: unknown, user: T | false): T {
     // A strategy that threw is rethrown as is: a bug must surface as a 500, not hide as a 401.
     if (error) throw toError(error);
     if (!user) {

@@ -4,11 +4,10 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
+import { isId } from '../http/id.pipe';
 import { isUserRole } from '../users/user-role';
-import { AuthenticatedUser } from './authenticated-user';
+import { Principal } from './authenticated-user';
 import { JWT_ALGORITHM } from './auth.constants';
-
-const ID_PATTERN = /^[1-9]\d{0,18}$/;
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -24,17 +23,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Signature, expiry, issuer and audience are already checked; the claims' shapes are next. */
-  validate(payload: Record<string, unknown>): AuthenticatedUser {
-    const { sub, tid, role } = payload;
-    if (
-      typeof sub !== 'string' ||
-      typeof tid !== 'string' ||
-      !ID_PATTERN.test(sub) ||
-      !ID_PATTERN.test(tid) ||
-      !isUserRole(role)
-    ) {
-      throw new AppError('UNAUTHENTICATED', 'Access token claims are malformed');
+  validate(payload: Record<string, unknown>): Principal {
+    const { scope, sub, tid, role } = payload;
+    if (scope === 'operator' && isId(sub)) {
+      return { kind: 'operator', operatorId: sub };
     }
-    return { userId: sub, tenantId: tid, role };
+    if (scope === 'tenant' && isId(sub) && isId(tid) && isUserRole(role)) {
+      return { kind: 'user', userId: sub, tenantId: tid, role };
+    }
+    throw new AppError('UNAUTHENTICATED', 'Access token claims are malformed');
   }
 }

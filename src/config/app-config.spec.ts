@@ -68,3 +68,31 @@ describe(loadConfig.name, () => {
     ).toHaveLength(6);
   });
 });
+
+describe('operator settings', () => {
+  it('should default the admin connection to DATABASE_URL', () => {
+    expect(loadConfig(base).adminDatabaseUrl).toBe(base.DATABASE_URL);
+    expect(
+      loadConfig({ ...base, ADMIN_DATABASE_URL: 'postgres://admin@localhost/db' }).adminDatabaseUrl,
+    ).toBe('postgres://admin@localhost/db');
+  });
+
+  it('should take a bootstrap operator only with both ADMIN_EMAIL and a long ADMIN_PASSWORD', () => {
+    expect(
+      loadConfig({
+        ...base,
+        ADMIN_EMAIL: ' Ops@Example.com ',
+        ADMIN_PASSWORD: 'a long operator pw',
+      }).bootstrapOperator,
+    ).toEqual({ email: 'ops@example.com', password: 'a long operator pw' });
+    expect(problems({ ...base, ADMIN_EMAIL: 'ops@example.com' })[0]).toContain(
+      'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
+    );
+    expect(
+      problems({ ...base, ADMIN_EMAIL: 'ops@example.com', ADMIN_PASSWORD: 'short' })[0],
+    ).toContain('ADMIN_PASSWORD must be 12 to 72 bytes long');
+    expect(
+      problems({ ...base, ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'a long operator pw' })[0],
+    ).toContain('ADMIN_EMAIL must be an email address');
+  });
+});

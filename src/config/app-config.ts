@@ -7,6 +7,10 @@ export interface AppConfig {
   port: number;
   databaseUrl: string;
   databasePoolSize: number;
+  /** Connection for the operator endpoints, whose cluster-wide queries span every shard. */
+  adminDatabaseUrl: string;
+  /** First operator, created at start-up when both are set and no operator exists yet. */
+  bootstrapOperator?: { email: string; password: string };
   jwt: {
     secret: string;
     issuer: string;
@@ -31,6 +35,7 @@ const BCRYPT_MIN_COST = 4;
 const BCRYPT_MAX_COST = 15;
 // Production keeps a floor that makes offline guessing expensive; tests may go down to 4.
 const BCRYPT_MIN_PRODUCTION_COST = 12;
+export const MIN_OPERATOR_PASSWORD = 12;
 
 function readInt(
   env: Env,
@@ -105,11 +110,36 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`BODY_LIMIT must look like 64kb or 1mb, got "${bodyLimit}"`);
   }
 
+  const adminDatabaseUrl = env.ADMIN_DATABASE_URL?.trim() || databaseUrl;
+  if (!/^postgres(ql)?:\/\//.test(adminDatabaseUrl) && adminDatabaseUrl !== databaseUrl) {
+    problems.push('ADMIN_DATABASE_URL must start with postgres:// or postgresql://');
+  }
+
+  const adminEmail = env.ADMIN_EMAIL?.trim().toLowerCase() ?? '';
+  const adminPassword = env.ADMIN_PASSWORD ?? '';
+  let bootstrapOperator: AppConfig['bootstrapOperator'];
+  if (adminEmail || adminPassword) {
+    if (!adminEmail || !adminPassword) {
+      problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+    } else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
+      problems.push('ADMIN_EMAIL must be an email address');
+    } else if (
+      Buffer.byteLength(adminPassword) < MIN_OPERATOR_PASSWORD ||
+      Buffer.byteLength(adminPassword) > 72
+    ) {
+      problems.push(`ADMIN_PASSWORD must be ${MIN_OPERATOR_PASSWORD} to 72 bytes long`);
+    } else {
+      bootstrapOperator = { email: adminEmail, password: adminPassword };
+    }
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port: readInt(env, 'PORT', 3000, 1, 65535, problems),
     databaseUrl,
     databasePoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 200, problems),
+    adminDatabaseUrl,
+    bootstrapOperator,
     jwt: {
       secret,
       issuer: readString(env, 'JWT_ISSUER', 'notes-service'),

@@ -5,6 +5,7 @@ import { TenantEntity } from '../tenants/tenant.entity';
 import { LoginDirectoryEntry } from '../users/login-directory.entity';
 import { UserEntity } from '../users/user.entity';
 import { NoteEntity } from '../notes/note.entity';
+import { OperatorEntity } from '../citus-admin/operator.entity';
 
 export const ENTITIES = [
   TenantEntity,
@@ -12,6 +13,7 @@ export const ENTITIES = [
   LoginDirectoryEntry,
   NoteEntity,
   InvitationEntity,
+  OperatorEntity,
 ];
 
 // Migrations live at the repository root, next to src/, both as .ts (ts-node) and compiled .js.

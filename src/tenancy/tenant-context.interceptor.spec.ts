@@ -24,22 +24,27 @@ describe(TenantContextInterceptor.name, () => {
   };
 
   it('should run the handler inside the tenant scope of the verified user', async () => {
-    const user = { userId: '3', tenantId: '7', role: 'member' };
+    const user = { kind: 'user', userId: '3', tenantId: '7', role: 'member' };
     const seen = await firstValueFrom(interceptor.intercept(executionWith(user), handler));
     expect(seen).toEqual({ tenantId: '7', userId: '3', role: 'member' });
     expect(context.current()).toBeUndefined();
   });
 
   it('should take the tenant from the token only, never from headers or body', async () => {
-    const user = { userId: '3', tenantId: '7', role: 'member' };
+    const user = { kind: 'user', userId: '3', tenantId: '7', role: 'member' };
     const seen = await firstValueFrom(
       interceptor.intercept(executionWith(user, { 'x-tenant-id': '999' }), handler),
     );
     expect(seen).toMatchObject({ tenantId: '7' });
   });
 
-  it('should leave public requests without a scope', async () => {
-    const seen = await firstValueFrom(interceptor.intercept(executionWith(undefined), handler));
+  it('should leave public requests and operators without a tenant scope', async () => {
+    const anonymous = await firstValueFrom(
+      interceptor.intercept(executionWith(undefined), handler),
+    );
+    expect(anonymous).toBeUndefined();
+    const operator = { kind: 'operator', operatorId: '1' };
+    const seen = await firstValueFrom(interceptor.intercept(executionWith(operator), handler));
     expect(seen).toBeUndefined();
   });
 });

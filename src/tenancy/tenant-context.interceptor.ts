@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Request } from 'express';
 import { Observable } from 'rxjs';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import { Principal } from '../auth/authenticated-user';
 import { TenantContext } from './tenant-context';
 
 /**
@@ -13,9 +13,9 @@ export class TenantContextInterceptor implements NestInterceptor {
   constructor(private readonly context: TenantContext) {}
 
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = execution.switchToHttp().getRequest<Request & { user?: AuthenticatedUser }>();
+    const request = execution.switchToHttp().getRequest<Request & { user?: Principal }>();
     const user = request.user;
-    if (!user) return next.handle();
+    if (user?.kind !== 'user') return next.handle();
     const scope = { tenantId: user.tenantId, userId: user.userId, role: user.role };
     // next.handle() is lazy: subscribing inside run() makes the handler execute in the scope.
     return new Observable((subscriber) =>

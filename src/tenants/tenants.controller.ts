@@ -7,12 +7,12 @@ import { TenantView } from './dto/tenant.view';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
-@Auth()
 @Controller('tenants/current')
 export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Get()
+  @Auth()
   @ApiOkResponse({ type: TenantView })
   async current(): Promise<TenantView> {
     return TenantView.from(await this.tenants.current());

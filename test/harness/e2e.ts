@@ -20,6 +20,14 @@ export const TEST_JWT = {
 
 export type Http = ReturnType<typeof request>;
 
+/** Created at start-up by the bootstrap (ADMIN_EMAIL / ADMIN_PASSWORD) of whichever app boots first. */
+export const OPERATOR = { email: 'ops@example.com', password: 'operator password for e2e' };
+
+export async function operatorToken(http: () => Http): Promise<string> {
+  const response = await http().post('/api/v1/admin/auth/login').send(OPERATOR).expect(200);
+  return response.body.accessToken as string;
+}
+
 /** Boots the real AppModule against the e2e database, configured exactly like main.ts. */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -34,6 +42,10 @@ export async function createTestApp(
     JWT_AUDIENCE: TEST_JWT.audience,
     BCRYPT_COST: '4',
     DB_POOL_SIZE: '5',
+    // Operator endpoints span shards by design, so they get the unguarded connection.
+    ADMIN_DATABASE_URL: process.env.E2E_DATABASE_URL ?? appUrl,
+    ADMIN_EMAIL: OPERATOR.email,
+    ADMIN_PASSWORD: OPERATOR.password,
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();

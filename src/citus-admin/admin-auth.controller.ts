@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Public } from '../auth/auth.decorators';
+import { OperatorLoginDto, OperatorTokenDto } from './dto/operator-login.dto';
+import { OperatorsService } from './operators.service';
+
+@ApiTags('admin')
+@Controller('admin/auth')
+export class AdminAuthController {
+  constructor(private readonly operators: OperatorsService) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: OperatorTokenDto })
+  @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS' })
+  login(@Body() dto: OperatorLoginDto): Promise<OperatorTokenDto> {
+    return this.operators.login(dto);
+  }
+}
