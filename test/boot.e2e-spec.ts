@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Http, unique, useTestApp } from './harness/e2e';
 
 const ROOT = resolve(__dirname, '..');
 
-/** Starts the real entry point (src/main.ts) and collects what it prints until it exits. */
-function boot(
+/** Runs a TypeScript entry point of the project and collects what it prints until it exits. */
+function run(
+  script: string,
+  args: string[],
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, ...env },
-      },
+      ['-r', 'ts-node/register/transpile-only', script, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env } },
     );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -26,6 +26,8 @@ function boot(
     });
   });
 }
+
+const boot = (env: Record<string, string | undefined>) => run('src/main.ts', [], env);
 
 describe('Boot-time configuration (e2e)', () => {
   const database = { DATABASE_URL: process.env.E2E_APP_DATABASE_URL };
@@ -42,5 +44,44 @@ describe('Boot-time configuration (e2e)', () => {
     expect(code).toBe(1);
     expect(output).toContain('JWT_SECRET');
     expect(output).toContain('DATABASE_URL is required');
+  });
+});
+
+describe('Operator CLI (e2e)', () => {
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
+
+  it('should create an operator who can then log in, and refuse a duplicate or short password', async () => {
+    const email = `${unique('ops')}@example.com`;
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: process.env.E2E_APP_DATABASE_URL,
+      JWT_SECRET: 'x'.repeat(40),
+      BCRYPT_COST: '4',
+    };
+    const created = await run('src/citus-admin/create-operator.ts', [email], {
+      ...env,
+      OPERATOR_PASSWORD: 'a long operator password',
+    });
+    expect(created.output).toContain(`created operator`);
+    expect(created.code).toBe(0);
+    await http()
+      .post('/api/v1/admin/auth/login')
+      .send({ email, password: 'a long operator password' })
+      .expect(200);
+
+    const duplicate = await run('src/citus-admin/create-operator.ts', [email], {
+      ...env,
+      OPERATOR_PASSWORD: 'another long password',
+    });
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.output).toContain('exists');
+
+    const short = await run('src/citus-admin/create-operator.ts', [`${unique('x')}@example.com`], {
+      ...env,
+      OPERATOR_PASSWORD: 'short',
+    });
+    expect(short.code).toBe(1);
+    expect(short.output).toContain('12 to 72 bytes');
   });
 });
