@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config';
 import { APP_CONFIG, ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
 import { AllExceptionsFilter } from './http/exception.filter';
 import { NotesModule } from './notes/notes.module';
 import { TenancyModule } from './tenancy/tenancy.module';
@@ -16,10 +17,16 @@ import { UsersModule } from './users/users.module';
 @Module({
   imports: [
     ConfigModule,
+    LoggingModule,
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        buildDataSourceOptions({ url: config.databaseUrl, poolSize: config.databasePoolSize }),
+        buildDataSourceOptions({
+          url: config.databaseUrl,
+          poolSize: config.databasePoolSize,
+          statementTimeoutMs: config.database.statementTimeoutMs,
+          connectTimeoutMs: config.database.connectTimeoutMs,
+        }),
     }),
     TenancyModule,
     AuthModule,

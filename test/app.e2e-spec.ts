@@ -1,4 +1,4 @@
-import { Http, useTestApp } from './harness/e2e';
+import { citusMode, Http, useTestApp } from './harness/e2e';
 
 describe('Service surface (e2e)', () => {
   const ctx = useTestApp();
@@ -6,7 +6,15 @@ describe('Service surface (e2e)', () => {
 
   it('should answer liveness and readiness without a token', async () => {
     await http().get('/health').expect(200, { status: 'ok' });
-    await http().get('/health/ready').expect(200, { status: 'ok', database: 'up' });
+    const ready = await http().get('/health/ready').expect(200);
+    expect(ready.body).toMatchObject({ status: 'ok', database: 'up' });
+    if (citusMode) {
+      // On Citus, readiness also means the coordinator reaches every worker.
+      expect(ready.body.workers).toHaveLength(Number(process.env.E2E_CITUS_WORKERS));
+      expect(ready.body.workers.every((w: { reachable: boolean }) => w.reachable)).toBe(true);
+    } else {
+      expect(ready.body).not.toHaveProperty('workers');
+    }
   });
 
   it('should serve Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {

@@ -7,9 +7,11 @@ import {
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Request } from 'express';
+import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { Auth, CurrentUser, Public } from './auth.decorators';
 import { AuthService, VerifiedLogin } from './auth.service';
 import { AuthenticatedUser } from './authenticated-user';
@@ -24,23 +26,26 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post('register')
   @ApiCreatedResponse({ type: RegisterResponseDto })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
   @ApiForbiddenResponse({ description: 'INVITATION_INVALID' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
   @ApiConflictResponse({ description: 'TENANT_NAME_TAKEN, EMAIL_TAKEN or USERNAME_TAKEN' })
   register(@Body() dto: RegisterDto): Promise<RegisterResponseDto> {
     return this.auth.register(dto);
   }
 
   @Public()
-  @UseGuards(LocalAuthGuard)
+  @UseGuards(AuthRateLimitGuard, LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (same answer for unknown email)' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
   @ApiConflictResponse({
     description: 'TENANT_CHOICE_REQUIRED, with `tenants: [{id, name}]` to choose from',
   })

@@ -1,3 +1,4 @@
+import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule, JwtModuleOptions } from '@nestjs/jwt';
@@ -33,6 +34,7 @@ export function jwtModuleOptions(config: AppConfig): JwtModuleOptions {
 
 @Module({
   imports: [
+    AuthRateLimitModule,
     PassportModule,
     JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: jwtModuleOptions }),
     TenantsModule,

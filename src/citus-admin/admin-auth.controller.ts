@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
@@ -6,6 +6,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
+import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { OperatorLoginDto, OperatorTokenDto } from './dto/operator-login.dto';
 import { OperatorsService } from './operators.service';
 
@@ -15,6 +16,7 @@ export class AdminAuthController {
   constructor(private readonly operators: OperatorsService) {}
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: OperatorTokenDto })

@@ -1,3 +1,4 @@
+import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -12,6 +13,7 @@ import { OperatorsService } from './operators.service';
 
 @Module({
   imports: [
+    AuthRateLimitModule,
     TypeOrmModule.forFeature([OperatorEntity]),
     // A connection of its own: cluster-wide statements span every shard, which the tenant
     // connection may be configured to refuse (citus.multi_task_query_log_level).
@@ -26,7 +28,8 @@ import { OperatorsService } from './operators.service';
         entities: [],
         synchronize: false,
         logging: ['warn' as const],
-        extra: { max: 3, connectionTimeoutMillis: 10_000 },
+        // No statement timeout: isolating or moving a big tenant legitimately takes minutes.
+        extra: { max: 3, connectionTimeoutMillis: config.database.connectTimeoutMs },
       }),
     }),
     JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: jwtModuleOptions }),

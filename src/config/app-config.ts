@@ -19,6 +19,15 @@ export interface AppConfig {
   };
   bcryptCost: number;
   bodyLimit: string;
+  database: {
+    statementTimeoutMs: number;
+    connectTimeoutMs: number;
+  };
+  log: { level: string; pretty: boolean };
+  rateLimit: { windowSeconds: number; perIp: number; perEmail: number };
+  /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -133,6 +142,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const logLevel = readString(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const prettyRaw = readString(env, 'LOG_PRETTY', nodeEnv === 'development' ? 'true' : 'false');
+  if (!['true', 'false'].includes(prettyRaw)) problems.push('LOG_PRETTY must be true or false');
+
+  const corsOrigins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS entries must look like https://app.example.com, got "${origin}"`);
+    }
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port: readInt(env, 'PORT', 3000, 1, 65535, problems),
@@ -148,6 +174,28 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     bcryptCost,
     bodyLimit,
+    database: {
+      statementTimeoutMs: readInt(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000, problems),
+      connectTimeoutMs: readInt(env, 'DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000, problems),
+    },
+    log: { level: logLevel, pretty: prettyRaw === 'true' },
+    rateLimit: {
+      windowSeconds: readInt(env, 'AUTH_RATE_WINDOW_SECONDS', 60, 1, 86_400, problems),
+      perIp: readInt(env, 'AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000, problems),
+      perEmail: readInt(env, 'AUTH_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000, problems),
+    },
+    corsOrigins,
+    shutdown: {
+      delayMs: readInt(
+        env,
+        'SHUTDOWN_DELAY_MS',
+        nodeEnv === 'production' ? 5_000 : 0,
+        0,
+        120_000,
+        problems,
+      ),
+      timeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1_000, 600_000, problems),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

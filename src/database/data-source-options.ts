@@ -22,6 +22,9 @@ const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '[0-9]*-*.{ts,
 export interface DatabaseSettings {
   url: string;
   poolSize?: number;
+  /** Per statement, in ms (0: none). Set on each connection at startup. */
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
 }
 
 /** The single description of how this service talks to its database: the app and the CLI use it. */
@@ -39,7 +42,8 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     logging: ['warn', 'migration'],
     extra: {
       max: settings.poolSize ?? 10,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: settings.connectTimeoutMs ?? 10_000,
+      ...(settings.statementTimeoutMs ? { statement_timeout: settings.statementTimeoutMs } : {}),
     },
   };
 }

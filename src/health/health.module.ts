@@ -1,5 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { ShutdownState } from './shutdown-state';
 
-@Module({ controllers: [HealthController] })
+@Global()
+@Module({
+  controllers: [HealthController],
+  providers: [ShutdownState],
+  exports: [ShutdownState],
+})
 export class HealthModule {}

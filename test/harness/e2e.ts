@@ -6,6 +6,8 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/http/configure-app';
+import { LOG_DESTINATION } from '../../src/logging/logging.module';
+import { DestinationStream } from 'pino';
 
 export const citusMode = process.env.E2E_CITUS === '1';
 
@@ -31,6 +33,7 @@ export async function operatorToken(http: () => Http): Promise<string> {
 /** Boots the real AppModule against the e2e database, configured exactly like main.ts. */
 export async function createTestApp(
   env: Record<string, string> = {},
+  logDestination?: DestinationStream,
 ): Promise<{ app: INestApplication; http: () => Http }> {
   const appUrl = process.env.E2E_APP_DATABASE_URL;
   if (!appUrl) throw new Error('E2E_APP_DATABASE_URL is missing: run e2e specs through jest');
@@ -46,9 +49,16 @@ export async function createTestApp(
     ADMIN_DATABASE_URL: process.env.E2E_DATABASE_URL ?? appUrl,
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
+    // Every spec signs up many users from 127.0.0.1; the rate-limit spec sets its own limits.
+    AUTH_RATE_LIMIT_PER_IP: '1000000',
+    AUTH_RATE_LIMIT_PER_EMAIL: '1000000',
+    LOG_LEVEL: 'silent',
+    CORS_ORIGINS: '',
     ...env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule] });
+  if (logDestination) builder.overrideProvider(LOG_DESTINATION).useValue(logDestination);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,
     logger: ['error', 'warn'],
@@ -77,10 +87,13 @@ export interface TestContext {
  * Boots the app and a ground-truth pool for the enclosing describe block and closes both after it.
  * The fields are filled in by the time the block's own beforeAll hooks and tests run.
  */
-export function useTestApp(env: Record<string, string> = {}): TestContext {
+export function useTestApp(
+  env: Record<string, string> = {},
+  logDestination?: DestinationStream,
+): TestContext {
   const context = {} as TestContext;
   beforeAll(async () => {
-    const { app, http } = await createTestApp(env);
+    const { app, http } = await createTestApp(env, logDestination);
     Object.assign(context, { app, http, db: groundTruthPool() });
   });
   afterAll(async () => {

@@ -1,0 +1,62 @@
+import { ExecutionContext, Injectable, Module } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
+import { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
+import { Response } from 'express';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AppError } from '../errors/app-error';
+
+/** The email a login or registration is for, normalised as the service stores it. */
+function emailOf(req: Record<string, unknown>): string | undefined {
+  const body = req.body as { email?: unknown } | undefined;
+  return typeof body?.email === 'string' ? body.email.trim().toLowerCase() : undefined;
+}
+
+function ipOf(req: Record<string, unknown>): string {
+  return typeof req.ip === 'string' ? req.ip : 'unknown';
+}
+
+/**
+ * Two budgets for the credential endpoints: per client IP (one address hammering many accounts)
+ * and per email (many addresses guessing one account's password).
+ */
+export function authRateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
+  const ttl = config.rateLimit.windowSeconds * 1000;
+  return {
+    throttlers: [
+      { name: 'ip', ttl, limit: config.rateLimit.perIp, getTracker: ipOf },
+      {
+        name: 'email',
+        ttl,
+        limit: config.rateLimit.perEmail,
+        // Without an email there is nothing to count per account; the IP budget still applies.
+        getTracker: (req) => `email:${emailOf(req) ?? `ip:${ipOf(req)}`}`,
+      },
+    ],
+  };
+}
+
+@Injectable()
+export class AuthRateLimitGuard extends ThrottlerGuard {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire));
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+    await Promise.resolve();
+    throw new AppError('TOO_MANY_REQUESTS', `Too many attempts; retry in ${retryAfter} s`);
+  }
+}
+
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: authRateLimitOptions,
+    }),
+  ],
+  providers: [AuthRateLimitGuard],
+  exports: [AuthRateLimitGuard, ThrottlerModule],
+})
+export class AuthRateLimitModule {}
