@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AppConfig, ShardTransferMode } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE } from '../http/pagination';
 import {
@@ -62,7 +64,14 @@ function citusRequired(action: string): AppError {
 export class CitusAdminService {
   private citusInstalled?: boolean;
 
-  constructor(@InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource) {}
+  private readonly transferMode: ShardTransferMode;
+
+  constructor(
+    @InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.transferMode = config.shardTransferMode;
+  }
 
   private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
     return this.db.query<Row[]>(sql, params);
@@ -374,8 +383,8 @@ export class CitusAdminService {
 
   /**
    * Splits the tenant's shard so that it holds this tenant alone, in every colocated table
-   * (CASCADE), then optionally moves the new shard group to another worker. The split copies with
-   * logical replication, so the tenant's reads and writes go on; the move blocks writes briefly.
+   * (CASCADE), then optionally moves the new shard group to another worker, with the configured
+   * shard transfer mode (CITUS_SHARD_TRANSFER_MODE; block_writes unless told otherwise).
    */
   async isolate(id: string, dto: IsolateTenantDto): Promise<IsolationAnswer> {
     if (!(await this.isCitus())) throw citusRequired('Tenant isolation');
@@ -404,18 +413,21 @@ export class CitusAdminService {
       target = nodeRef(node);
     }
 
-    let transferMode: IsolationAnswer['transferMode'] = 'logical';
+    let mode = this.transferMode;
     let isolated: Row;
     try {
       [isolated] = await this.rows(
-        `SELECT isolate_tenant_to_new_shard('${TENANT_TABLE}', $1::bigint, 'CASCADE') AS shard_id`,
-        [id],
+        `SELECT isolate_tenant_to_new_shard('${TENANT_TABLE}', $1::bigint, 'CASCADE',
+                                            shard_transfer_mode => $2) AS shard_id`,
+        [id, mode],
       );
     } catch (error) {
       // A server that does not allow Citus' decoding plugin (PostgreSQL 15.19+ without
       // output_plugin_libraries set) can still split by briefly blocking the tenant's writes.
-      if (!/may not be used as an output plugin/.test(String(error))) throw error;
-      transferMode = 'block_writes';
+      if (mode === 'block_writes' || !/may not be used as an output plugin/.test(String(error))) {
+        throw error;
+      }
+      mode = 'block_writes';
       [isolated] = await this.rows(
         `SELECT isolate_tenant_to_new_shard('${TENANT_TABLE}', $1::bigint, 'CASCADE',
                                             shard_transfer_mode => 'block_writes') AS shard_id`,
@@ -425,13 +437,9 @@ export class CitusAdminService {
     const shardId = str(isolated.shard_id);
     let moved = false;
     if (target && target.id !== tenant.node.id) {
-      // block_writes, not logical: moving a shard that a split has just created lost writes
-      // acknowledged during the move in our e2e runs (Citus 13.2, 2 of 3 runs; the rows were left
-      // in the source placement). Blocking makes the tenant's writes wait for the move instead.
       await this.rows(
-        `SELECT citus_move_shard_placement($1::bigint, $2, $3, $4, $5,
-                                           shard_transfer_mode => 'block_writes')`,
-        [shardId, tenant.node.host, tenant.node.port, target.host, target.port],
+        `SELECT citus_move_shard_placement($1::bigint, $2, $3, $4, $5, shard_transfer_mode => $6)`,
+        [shardId, tenant.node.host, tenant.node.port, target.host, target.port, mode],
       );
       moved = true;
     }
@@ -448,7 +456,7 @@ export class CitusAdminService {
       previousShardId: tenant.shardId,
       previousNode: tenant.node,
       moved,
-      transferMode,
+      transferMode: mode,
     };
   }
 
@@ -458,7 +466,10 @@ export class CitusAdminService {
     if (current.state === 'running' || current.state === 'scheduled') {
       throw new AppError('REBALANCE_RUNNING', `Rebalance job ${current.jobId} is ${current.state}`);
     }
-    const [started] = await this.rows(`SELECT citus_rebalance_start() AS job_id`);
+    const [started] = await this.rows(
+      `SELECT citus_rebalance_start(shard_transfer_mode => $1) AS job_id`,
+      [this.transferMode],
+    );
     if (started.job_id === null) {
       return {
         jobId: null,

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
+export const SHARD_TRANSFER_MODES = ['block_writes', 'auto', 'force_logical'] as const;
+export type ShardTransferMode = (typeof SHARD_TRANSFER_MODES)[number];
+
 export interface AppConfig {
   nodeEnv: NodeEnv;
   port: number;
@@ -28,6 +31,8 @@ export interface AppConfig {
   /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
   corsOrigins: string[];
   shutdown: { delayMs: number; timeoutMs: number };
+  /** How Citus copies shards for tenant isolation, moves and rebalancing. */
+  shardTransferMode: ShardTransferMode;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +164,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const transferMode = readString(env, 'CITUS_SHARD_TRANSFER_MODE', 'block_writes');
+  if (!(SHARD_TRANSFER_MODES as readonly string[]).includes(transferMode)) {
+    problems.push(
+      `CITUS_SHARD_TRANSFER_MODE must be one of ${SHARD_TRANSFER_MODES.join(', ')}, got "${transferMode}"`,
+    );
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port: readInt(env, 'PORT', 3000, 1, 65535, problems),
@@ -185,6 +197,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       perEmail: readInt(env, 'AUTH_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000, problems),
     },
     corsOrigins,
+    shardTransferMode: transferMode as ShardTransferMode,
     shutdown: {
       delayMs: readInt(
         env,

@@ -312,10 +312,10 @@ export class IsolationAnswer {
   moved!: boolean;
 
   @ApiProperty({
-    enum: ['logical', 'block_writes'],
-    description: 'logical: writes went on during the split; block_writes: they waited briefly',
+    enum: ['block_writes', 'auto', 'force_logical'],
+    description: "block_writes: the tenant's writes waited while shards were copied",
   })
-  transferMode!: 'logical' | 'block_writes';
+  transferMode!: 'block_writes' | 'auto' | 'force_logical';
 }
 
 export class RebalanceAnswer {

@@ -1,0 +1,184 @@
+import { Writable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { bearer, Http, PASSWORD, register, unique, useTestApp } from './harness/e2e';
+
+/** Collects what the service logs, one parsed JSON object per line. */
+class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+    done();
+  }
+
+  get entries(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+describe('Structured request logs (e2e)', () => {
+  const capture = new LogCapture();
+  const ctx = useTestApp({ LOG_LEVEL: 'info' }, capture);
+  const http = (): Http => ctx.http();
+
+  it('should log one JSON line per request with request id, tenant, user, route, status and time', async () => {
+    const member = await register(http);
+    const content = `private note ${unique('c')}`;
+    const created = await http()
+      .post('/api/v1/notes')
+      .set(...bearer(member.token))
+      .set('X-Request-Id', 'req-e2e-0001')
+      .send({ content })
+      .expect(201);
+    expect(created.headers['x-request-id']).toBe('req-e2e-0001');
+    const fresh = await http()
+      .get('/api/v1/notes')
+      .set(...bearer(member.token))
+      .expect(200);
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const entry = capture.entries.find(
+      (line) => (line.req as { id?: string } | undefined)?.id === 'req-e2e-0001',
+    );
+    expect(entry).toMatchObject({
+      level: 30,
+      tenantId: member.tenant.id,
+      userId: member.user.id,
+      route: '/api/v1/notes',
+      req: { id: 'req-e2e-0001', method: 'POST', url: '/api/v1/notes' },
+      res: { statusCode: 201 },
+      responseTime: expect.any(Number),
+    });
+
+    // Nothing secret reaches the logs: no password, no token, no note content, no headers.
+    const everything = capture.lines.join('\n');
+    expect(everything).not.toContain(PASSWORD);
+    expect(everything).not.toContain(member.token);
+    expect(everything).not.toContain(content);
+    expect(everything.toLowerCase()).not.toContain('authorization');
+  });
+
+  it('should log client errors as warnings without their bodies', async () => {
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email: 'x@example.com', password: 'hunter2hunter2' })
+      .expect(401);
+    await new Promise((resolve) => setImmediate(resolve));
+    const entry = capture.entries.find(
+      (line) => (line.res as { statusCode?: number } | undefined)?.statusCode === 401,
+    );
+    expect(entry).toMatchObject({ level: 40, route: '/api/v1/auth/login' });
+    expect(capture.lines.join('\n')).not.toContain('hunter2hunter2');
+  });
+});
+
+describe('Rate limits on credentials (e2e)', () => {
+  const ctx = useTestApp({
+    AUTH_RATE_LIMIT_PER_EMAIL: '3',
+    AUTH_RATE_LIMIT_PER_IP: '8',
+    AUTH_RATE_WINDOW_SECONDS: '60',
+  });
+  const http = (): Http => ctx.http();
+
+  it('should answer 429 with Retry-After after too many logins for one email', async () => {
+    const email = `${unique('target')}@example.com`;
+    for (let i = 0; i < 3; i += 1) {
+      await http()
+        .post('/api/v1/auth/login')
+        .send({ email, password: 'guess number x' })
+        .expect(401);
+    }
+    const limited = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'guess' })
+      .expect(429);
+    expect(limited.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The same email in other letter case is the same account.
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email: email.toUpperCase(), password: 'guess' })
+      .expect(429);
+  });
+
+  it('should limit one address trying many emails', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const response = await http()
+        .post('/api/v1/auth/login')
+        .send({ email: `${unique('spray')}@example.com`, password: 'guess number x' });
+      statuses.push(response.status);
+    }
+    // Budget 8 per IP on this route, of which the test above already used some.
+    expect(statuses).toContain(429);
+    expect(statuses.slice(statuses.indexOf(429)).every((status) => status === 429)).toBe(true);
+  });
+
+  it('should limit registrations separately from logins', async () => {
+    const email = `${unique('signup')}@example.com`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const response = await http()
+        .post('/api/v1/auth/register')
+        .send({ tenantName: unique('T'), username: unique('u'), email, password: PASSWORD });
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+  });
+});
+
+describe('HTTP hardening and database limits (e2e)', () => {
+  const ctx = useTestApp({
+    CORS_ORIGINS: 'https://app.example.com',
+    DB_STATEMENT_TIMEOUT_MS: '300',
+  });
+  const http = (): Http => ctx.http();
+
+  it('should send security headers and no x-powered-by', async () => {
+    const response = await http().get('/health').expect(200);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers).not.toHaveProperty('x-powered-by');
+  });
+
+  it('should allow CORS for configured origins only', async () => {
+    const allowed = await http()
+      .options('/api/v1/notes')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'POST')
+      .expect(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const other = await http()
+      .options('/api/v1/notes')
+      .set('Origin', 'https://evil.example.net')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(other.headers).not.toHaveProperty('access-control-allow-origin');
+  });
+
+  it('should apply the configured statement timeout to the app connection', async () => {
+    const dataSource = ctx.app.get(DataSource);
+    const [row] = (await dataSource.query('SHOW statement_timeout')) as Array<
+      Record<string, string>
+    >;
+    expect(Object.values(row)[0]).toBe('300ms');
+    await expect(dataSource.query('SELECT pg_sleep(1)')).rejects.toThrow(/statement timeout/);
+  });
+});
+
+describe('CORS off by default (e2e)', () => {
+  const ctx = useTestApp();
+
+  it('should send no CORS headers when no origin is configured', async () => {
+    const response = await ctx
+      .http()
+      .options('/api/v1/notes')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(response.headers).not.toHaveProperty('access-control-allow-origin');
+  });
+});
