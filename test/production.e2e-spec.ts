@@ -162,9 +162,7 @@ describe('HTTP hardening and database limits (e2e)', () => {
 
   it('should apply the configured statement timeout to the app connection', async () => {
     const dataSource = ctx.app.get(DataSource);
-    const [row] = (await dataSource.query('SHOW statement_timeout')) as Array<
-      Record<string, string>
-    >;
+    const [row] = await dataSource.query<Array<Record<string, string>>>('SHOW statement_timeout');
     expect(Object.values(row)[0]).toBe('300ms');
     await expect(dataSource.query('SELECT pg_sleep(1)')).rejects.toThrow(/statement timeout/);
   });
