@@ -5,6 +5,7 @@ import {
   bearer,
   citusMode,
   describeCitus,
+  describeCitusCluster,
   Http,
   Member,
   operatorToken,
@@ -477,7 +478,7 @@ describe('CitusAdmin (e2e)', () => {
     });
   });
 
-  describeCitus('[citus] tenant isolation and rebalancing', () => {
+  describeCitusCluster('[citus] tenant isolation and rebalancing', () => {
     it('[citus] should isolate a busy tenant onto its own shard and node while its users keep working', async () => {
       const { owner, member } = await tenantWithRoles(http);
       const before: string[] = [];

@@ -14,6 +14,10 @@ export const citusMode = process.env.E2E_CITUS === '1';
 /** Citus-only blocks: named with [citus] so skips are counted by the summary reporter. */
 export const describeCitus: jest.Describe = citusMode ? describe : describe.skip;
 
+/** Needs a coordinator with two or more workers (a single-node container has none). */
+export const describeCitusCluster: jest.Describe =
+  citusMode && Number(process.env.E2E_CITUS_WORKERS) >= 2 ? describe : describe.skip;
+
 export const TEST_JWT = {
   secret: 'e2e-secret-that-is-long-enough-for-the-config-check',
   issuer: 'notes-service',

@@ -4,17 +4,17 @@ const { writeFileSync } = require('node:fs');
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    let citusSkipped = 0;
+    // Tagged tests need something the machine may lack: count what was skipped, per tag.
+    const skippedByTag = { citus: 0, compose: 0 };
     for (const file of results.testResults) {
       for (const test of file.testResults) {
-        if (
-          (test.status === 'pending' || test.status === 'skipped') &&
-          test.fullName.includes('[citus]')
-        ) {
-          citusSkipped += 1;
+        if (test.status !== 'pending' && test.status !== 'skipped') continue;
+        for (const tag of Object.keys(skippedByTag)) {
+          if (test.fullName.includes(`[${tag}]`)) skippedByTag[tag] += 1;
         }
       }
     }
+    const citusSkipped = skippedByTag.citus;
     const passed = results.numPassedTests;
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
@@ -28,12 +28,17 @@ class SummaryReporter {
         bar,
       );
     }
+    if (skippedByTag.compose > 0) {
+      lines.push(
+        `!! ${skippedByTag.compose} docker-compose test(s) SKIPPED: docker-compose is not installed (apt-get install docker-compose).`,
+      );
+    }
     lines.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
     process.stdout.write(`${lines.join('\n')}\n`);
     if (process.env.TEST_SUMMARY_FILE) {
       writeFileSync(
         process.env.TEST_SUMMARY_FILE,
-        JSON.stringify({ passed, failed, skipped, citusSkipped }),
+        JSON.stringify({ passed, failed, skipped, skippedByTag }),
       );
     }
   }

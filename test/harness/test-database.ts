@@ -2,7 +2,12 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { CitusMode, startLocalCluster, stopLocalCluster } from '../../tools/db/local-cluster';
+import {
+  CitusMode,
+  SHARED_SERVER_SETTINGS,
+  startLocalCluster,
+  stopLocalCluster,
+} from '../../tools/db/local-cluster';
 import { DatabaseChoice } from './database-choice';
 
 export interface TestDatabase {
@@ -68,6 +73,14 @@ async function startContainer(
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   log(`starting ${image} with testcontainers`);
   const container = await new PostgreSqlContainer(image)
+    // The same server settings as the local harness and docker-compose.yml.
+    .withCommand([
+      'postgres',
+      ...Object.entries(SHARED_SERVER_SETTINGS).flatMap(([name, value]) => [
+        '-c',
+        `${name}=${value}`,
+      ]),
+    ])
     .withDatabase('notes_test')
     .withUsername('postgres')
     .withPassword('postgres')

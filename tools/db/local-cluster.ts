@@ -42,6 +42,20 @@ export interface ClusterState {
 }
 
 const STATE_FILE = 'cluster.json';
+
+/**
+ * Server settings every node gets, here and in docker-compose.yml (a test keeps the two in step).
+ * Logical replication lets shards move and tenants be isolated; stat_tenants_track feeds the
+ * per-tenant load the admin API shows.
+ */
+export const SHARED_SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  wal_level: 'logical',
+  max_connections: '200',
+  max_wal_senders: '10',
+  max_replication_slots: '10',
+  max_prepared_transactions: '200',
+  'citus.stat_tenants_track': 'all',
+};
 const HOST = '127.0.0.1';
 
 export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -139,17 +153,14 @@ function nodeSettings(spec: ClusterSpec, bindir: string, port: number, citus: bo
     `port = ${port}`,
     // TCP only: socket paths under deep checkouts overflow the 107-byte limit.
     `unix_socket_directories = ''`,
-    `max_connections = 200`,
-    // Shard moves and tenant isolation use logical replication.
-    `wal_level = logical`,
-    `max_wal_senders = 10`,
-    `max_replication_slots = 10`,
-    `max_prepared_transactions = 200`,
     `logging_collector = off`,
     `log_min_messages = warning`,
+    ...Object.entries(SHARED_SERVER_SETTINGS)
+      .filter(([name]) => citus || !name.startsWith('citus.'))
+      .map(([name, value]) => `${name} = '${value}'`),
   ];
   if (citus) {
-    lines.push(`shared_preload_libraries = 'citus'`, `citus.stat_tenants_track = 'all'`);
+    lines.push(`shared_preload_libraries = 'citus'`);
     // Newer PostgreSQL 15 minors only allow listed logical decoding plugins; Citus' shard split
     // (tenant isolation) decodes with its own. Older servers lack the setting and would refuse it.
     if (serverHasSetting(bindir, 'output_plugin_libraries')) {

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { SHARED_SERVER_SETTINGS } from '../tools/db/local-cluster';
+
+const ROOT = resolve(__dirname, '..');
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+const hasDockerCompose =
+  spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+
+/** Skipped (and counted by the summary reporter) where docker-compose is not installed. */
+const describeCompose: jest.Describe = hasDockerCompose ? describe : describe.skip;
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: Array<string | { source?: string; target?: string }>;
+  healthcheck?: { test: string[] };
+  ports?: Array<{ published: number | string; target: number }>;
+}
+
+function composeConfig(env: Record<string, string>): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
+  const result = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    // Only what the file asks for, so a missing variable is noticed rather than inherited.
+    env: { PATH: process.env.PATH, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function settingsOf(service: ComposeService): Record<string, string> {
+  const command = service.command ?? [];
+  const settings: Record<string, string> = {};
+  command.forEach((arg, i) => {
+    if (arg === '-c') {
+      const [name, ...value] = command[i + 1].split('=');
+      settings[name] = value.join('=');
+    }
+  });
+  return settings;
+}
+
+describeCompose('[compose] docker-compose.yml, checked by docker-compose itself', () => {
+  const env = { POSTGRES_PASSWORD: 'compose-test-password', JWT_SECRET: 'j'.repeat(40) };
+  let services: Record<string, ComposeService>;
+
+  beforeAll(() => {
+    const result = composeConfig(env);
+    if (result.status !== 0) throw new Error(`docker-compose config failed:\n${result.stderr}`);
+    services = (parse(result.stdout) as { services: Record<string, ComposeService> }).services;
+  });
+
+  it('[compose] should be valid and define the cluster, its one-shot steps and the API', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['api', 'cluster-init', 'coordinator', 'migrate', 'worker1', 'worker2'].sort(),
+    );
+    for (const node of ['coordinator', 'worker1', 'worker2']) {
+      expect(services[node].image).toMatch(/^citusdata\/citus:/);
+      expect(services[node].healthcheck?.test.join(' ')).toContain('pg_isready');
+    }
+    expect(services['cluster-init'].depends_on).toEqual({
+      coordinator: { condition: 'service_healthy' },
+      worker1: { condition: 'service_healthy' },
+      worker2: { condition: 'service_healthy' },
+    });
+    expect(services.migrate.depends_on).toEqual({
+      'cluster-init': { condition: 'service_completed_successfully' },
+    });
+    expect(services.api.depends_on).toEqual({
+      migrate: { condition: 'service_completed_successfully' },
+    });
+    expect(services.api.ports?.[0]).toMatchObject({ target: 3000 });
+  });
+
+  it('[compose] should refuse to start without the secrets from .env', () => {
+    const withoutPassword = composeConfig({ JWT_SECRET: env.JWT_SECRET });
+    expect(withoutPassword.status).not.toBe(0);
+    expect(withoutPassword.stderr).toContain('POSTGRES_PASSWORD');
+    const withoutSecret = composeConfig({ POSTGRES_PASSWORD: env.POSTGRES_PASSWORD });
+    expect(withoutSecret.status).not.toBe(0);
+    expect(withoutSecret.stderr).toContain('JWT_SECRET');
+    const raw = readFileSync(COMPOSE_FILE, 'utf8');
+    expect(raw).not.toMatch(/^\s*[A-Z_]*PASSWORD:[ \t]*[^$\s{]/m);
+    expect(raw).not.toMatch(/^\s*JWT_SECRET:[ \t]*[^$\s{]/m);
+  });
+
+  it('[compose] should give every node the same server settings as the local harness', () => {
+    for (const node of ['coordinator', 'worker1', 'worker2']) {
+      expect({ node, settings: settingsOf(services[node]) }).toEqual({
+        node,
+        settings: { ...SHARED_SERVER_SETTINGS },
+      });
+    }
+  });
+
+  it("[compose] should register workers without the Docker socket and run the project's migrations", () => {
+    const init = services['cluster-init'];
+    const mounts = JSON.stringify(init.volumes ?? []);
+    expect(mounts).not.toContain('docker.sock');
+    expect(init.environment?.CITUS_WORKERS).toBe('worker1 worker2');
+    expect(readFileSync(join(ROOT, 'docker', 'cluster-init.sh'), 'utf8')).toContain(
+      'citus_add_node',
+    );
+
+    // The migrate step runs the TypeORM CLI on the data source the app and `npm run migration:run`
+    // use, compiled into the image from src/database/data-source.ts with migrations/.
+    expect(services.migrate.command).toEqual([
+      'node',
+      'node_modules/typeorm/cli.js',
+      'migration:run',
+      '-d',
+      'dist/src/database/data-source.js',
+    ]);
+    expect(existsSync(join(ROOT, 'src', 'database', 'data-source.ts'))).toBe(true);
+    expect(services.migrate.build?.dockerfile).toBe('docker/Dockerfile');
+    expect(services.api.build?.dockerfile).toBe('docker/Dockerfile');
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8');
+
+  it('should build in stages, ship production dependencies only and run as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health\/ready/m);
+    expect(dockerfile).toMatch(/COPY --from=build/);
+  });
+});
