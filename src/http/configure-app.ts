@@ -24,6 +24,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
         directives: {
           'style-src': ["'self'", "'unsafe-inline'"],
           'img-src': ["'self'", 'data:'],
+          // Served over plain HTTP inside private networks too; upgrading would break the docs.
+          'upgrade-insecure-requests': null,
         },
       },
     }),
