@@ -3,8 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, ShardTransferMode } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { citusInstalled } from '../database/citus';
 import { AppError } from '../errors/app-error';
-import { DEFAULT_PAGE_SIZE } from '../http/pagination';
+import { DEFAULT_PAGE_SIZE, takePage } from '../http/pagination';
 import {
   ActivityAnswer,
   IsolateTenantDto,
@@ -62,7 +63,7 @@ function citusRequired(action: string): AppError {
  */
 @Injectable()
 export class CitusAdminService {
-  private citusInstalled?: boolean;
+  private citus?: boolean;
 
   private readonly transferMode: ShardTransferMode;
 
@@ -78,11 +79,8 @@ export class CitusAdminService {
   }
 
   async isCitus(): Promise<boolean> {
-    if (this.citusInstalled === undefined) {
-      const found = await this.rows(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
-      this.citusInstalled = found.length > 0;
-    }
-    return this.citusInstalled;
+    this.citus ??= await citusInstalled(this.db);
+    return this.citus;
   }
 
   async nodes(): Promise<NodesAnswer> {
@@ -206,10 +204,10 @@ export class CitusAdminService {
         LIMIT $4`,
       [query.table ?? null, query.node ?? null, query.cursor ?? null, limit + 1],
     );
-    const page = rows.slice(0, limit);
+    const page = takePage(rows, limit, (row) => str(row.placementid));
     return {
       citus: true,
-      items: page.map((row) => ({
+      items: page.rows.map((row) => ({
         placementId: str(row.placementid),
         shardId: str(row.shardid),
         table: str(row.table_name),
@@ -218,7 +216,7 @@ export class CitusAdminService {
         node: nodeRef(row),
         sizeBytes: row.size === null ? null : num(row.size),
       })),
-      nextCursor: rows.length > limit ? str(page[page.length - 1].placementid) : null,
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -268,14 +266,9 @@ export class CitusAdminService {
         WHERE ($1::bigint IS NULL OR id > $1) ORDER BY id LIMIT $2`,
       [cursor ?? null, limit + 1],
     );
-    const page = rows.slice(0, limit);
-    const { citus, loadTracking, items } = await this.describeTenants(page);
-    return {
-      citus,
-      loadTracking,
-      items,
-      nextCursor: rows.length > limit ? str(page[page.length - 1].id) : null,
-    };
+    const page = takePage(rows, limit, (row) => str(row.id));
+    const { citus, loadTracking, items } = await this.describeTenants(page.rows);
+    return { citus, loadTracking, items, nextCursor: page.nextCursor };
   }
 
   async tenant(id: string): Promise<TenantAnswer> {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
-import { MIN_OPERATOR_PASSWORD } from '../config/app-config';
+import { EMAIL_SHAPE, MIN_OPERATOR_PASSWORD } from '../config/app-config';
 import { OperatorsService } from './operators.service';
 
 /**
@@ -21,7 +21,7 @@ async function readPassword(): Promise<string> {
 
 async function main(): Promise<void> {
   const email = process.argv[2]?.trim().toLowerCase();
-  if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+  if (!email || !EMAIL_SHAPE.test(email)) {
     throw new Error('usage: create-operator <email>  (password from OPERATOR_PASSWORD or stdin)');
   }
   const password = await readPassword();

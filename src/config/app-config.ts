@@ -50,6 +50,8 @@ const BCRYPT_MAX_COST = 15;
 // Production keeps a floor that makes offline guessing expensive; tests may go down to 4.
 const BCRYPT_MIN_PRODUCTION_COST = 12;
 export const MIN_OPERATOR_PASSWORD = 12;
+/** A deliberately loose shape check for emails given in the environment or on a command line. */
+export const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function readInt(
   env: Env,
@@ -135,7 +137,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (adminEmail || adminPassword) {
     if (!adminEmail || !adminPassword) {
       problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
-    } else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
+    } else if (!EMAIL_SHAPE.test(adminEmail)) {
       problems.push('ADMIN_EMAIL must be an email address');
     } else if (
       Buffer.byteLength(adminPassword) < MIN_OPERATOR_PASSWORD ||

@@ -1,11 +1,14 @@
 import { QueryRunner } from 'typeorm';
 
+/** Anything that runs SQL: a DataSource, an EntityManager or a migration's QueryRunner. */
+interface Queryable {
+  query(sql: string): Promise<unknown>;
+}
+
 /** True when the citus extension is installed in the connected database. */
-export async function citusInstalled(runner: QueryRunner): Promise<boolean> {
-  const rows = (await runner.query(
-    `SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'`,
-  )) as unknown[];
-  return rows.length > 0;
+export async function citusInstalled(db: Queryable): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus'`);
+  return Array.isArray(rows) && rows.length > 0;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
+import { citusInstalled } from '../database/citus';
 import { ShutdownState } from './shutdown-state';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -74,12 +75,7 @@ export class HealthController {
   }
 
   private async workers(): Promise<WorkerHealth[] | undefined> {
-    if (this.citus === undefined) {
-      const rows: unknown[] = await this.dataSource.query(
-        `SELECT 1 FROM pg_extension WHERE extname = 'citus'`,
-      );
-      this.citus = rows.length > 0;
-    }
+    this.citus ??= await citusInstalled(this.dataSource);
     if (!this.citus) return undefined;
     try {
       const rows: Array<{ nodename: string; nodeport: number; success: boolean }> =

@@ -30,16 +30,25 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Expects `limit + 1` rows: the extra row only tells whether another page exists. */
+/**
+ * Expects `limit + 1` rows: the extra row only tells whether another page exists, and the cursor
+ * is the key of the last row shown.
+ */
+export function takePage<R>(
+  rows: R[],
+  limit: number,
+  cursorOf: (row: R) => string,
+): { rows: R[]; nextCursor: string | null } {
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  return { rows: page, nextCursor: hasMore ? cursorOf(page[page.length - 1]) : null };
+}
+
 export function toPage<R extends { id: string }, T>(
   rows: R[],
   limit: number,
   map: (row: R) => T,
 ): Page<T> {
-  const hasMore = rows.length > limit;
-  const items = hasMore ? rows.slice(0, limit) : rows;
-  return {
-    items: items.map(map),
-    nextCursor: hasMore ? items[items.length - 1].id : null,
-  };
+  const page = takePage(rows, limit, (row) => row.id);
+  return { items: page.rows.map(map), nextCursor: page.nextCursor };
 }

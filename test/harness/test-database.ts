@@ -26,7 +26,7 @@ export function log(message: string): void {
   process.stdout.write(`[test-db] ${message}\n`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
