@@ -137,4 +137,9 @@ describe('docker/Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health\/ready/m);
     expect(dockerfile).toMatch(/COPY --from=build/);
   });
+
+  it('should keep local databases, dependencies and secrets out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.db', '.env', 'dist']));
+  });
 });
