@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, IsNull, MoreThan, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AppError } from '../errors/app-error';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
@@ -84,29 +84,29 @@ export class TenantsService {
     return { code, expiresAt: invitation.expiresAt, role };
   }
 
-  /**
-   * Marks an unused, unexpired invitation of the current tenant as used by `userId` and returns
-   * the role it grants. The conditional UPDATE is what makes a code single-use under concurrency:
-   * a second transaction re-checks `used_at IS NULL` after the first commits and matches nothing.
-   */
-  async consumeInvitation(code: string, userId: string, manager: EntityManager): Promise<void> {
-    const invitations = this.scoped.for(InvitationEntity, manager);
-    const changed = await invitations.update(
-      { codeHash: hashInvitationCode(code), usedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      { usedAt: () => 'now()', usedBy: userId },
-    );
-    if (changed !== 1) throw invitationInvalid();
-  }
-
+  /** The role an unused, unexpired invitation of the current tenant grants. */
   async invitationRole(code: string, manager: EntityManager): Promise<UserRole> {
-    const invitation = await this.scoped.for(InvitationEntity, manager).findOne({
-      codeHash: hashInvitationCode(code),
-      usedAt: IsNull(),
-      expiresAt: MoreThan(new Date()),
-    });
+    const invitation = await this.scoped.for(InvitationEntity, manager).findOne(usable(code));
     if (!invitation) throw invitationInvalid();
     return invitation.role;
   }
+
+  /**
+   * Marks the invitation as used by `userId`. The conditional UPDATE is what makes a code
+   * single-use under concurrency: a second transaction re-checks `used_at IS NULL` after the
+   * first commits and matches nothing.
+   */
+  async consumeInvitation(code: string, userId: string, manager: EntityManager): Promise<void> {
+    const changed = await this.scoped
+      .for(InvitationEntity, manager)
+      .update(usable(code), { usedAt: () => 'now()', usedBy: userId });
+    if (changed !== 1) throw invitationInvalid();
+  }
+}
+
+/** Criteria of an invitation that can still be used: this code, unused, not expired. */
+function usable(code: string): FindOptionsWhere<InvitationEntity> {
+  return { codeHash: hashInvitationCode(code), usedAt: IsNull(), expiresAt: MoreThan(new Date()) };
 }
 
 export function invitationInvalid(): AppError {
