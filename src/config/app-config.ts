@@ -8,6 +8,8 @@ export type ShardTransferMode = (typeof SHARD_TRANSFER_MODES)[number];
 export interface AppConfig {
   nodeEnv: NodeEnv;
   port: number;
+  /** Interface to listen on: every IPv4 interface unless HOST says otherwise. */
+  host: string;
   databaseUrl: string;
   databasePoolSize: number;
   /** Connection for the operator endpoints, whose cluster-wide queries span every shard. */
@@ -25,7 +27,11 @@ export interface AppConfig {
   database: {
     statementTimeoutMs: number;
     connectTimeoutMs: number;
+    /** Hot-path statements as named prepared statements (off behind transaction poolers). */
+    preparedStatements: boolean;
   };
+  /** Processes serving HTTP (node:cluster); 1 runs the server in this process. */
+  webConcurrency: number;
   log: { level: string; pretty: boolean };
   rateLimit: { windowSeconds: number; perIp: number; perEmail: number };
   /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
@@ -156,6 +162,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const prettyRaw = readString(env, 'LOG_PRETTY', nodeEnv === 'development' ? 'true' : 'false');
   if (!['true', 'false'].includes(prettyRaw)) problems.push('LOG_PRETTY must be true or false');
 
+  const preparedRaw = readString(env, 'DB_PREPARED_STATEMENTS', 'true');
+  if (!['true', 'false'].includes(preparedRaw)) {
+    problems.push('DB_PREPARED_STATEMENTS must be true or false');
+  }
+
   const corsOrigins = (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim())
@@ -176,6 +187,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config: AppConfig = {
     nodeEnv,
     port: readInt(env, 'PORT', 3000, 1, 65535, problems),
+    host: readString(env, 'HOST', '0.0.0.0'),
     databaseUrl,
     databasePoolSize: readInt(env, 'DB_POOL_SIZE', 10, 1, 200, problems),
     adminDatabaseUrl,
@@ -191,7 +203,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     database: {
       statementTimeoutMs: readInt(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000, problems),
       connectTimeoutMs: readInt(env, 'DB_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000, problems),
+      preparedStatements: preparedRaw !== 'false',
     },
+    webConcurrency: readInt(env, 'WEB_CONCURRENCY', 1, 1, 64, problems),
     log: { level: logLevel, pretty: prettyRaw === 'true' },
     rateLimit: {
       windowSeconds: readInt(env, 'AUTH_RATE_WINDOW_SECONDS', 60, 1, 86_400, problems),
