@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { FindOptionsWhere, LessThan } from 'typeorm';
+import { LessThan } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, toPage } from '../http/pagination';
-import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
+import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
 import { MANAGER_ROLES } from '../users/user-role';
 import {
   CreateNoteDto,
@@ -33,50 +33,54 @@ export class NotesService {
 
   async list(actor: AuthenticatedUser, query: ListNotesQueryDto): Promise<NotePageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const where: FindOptionsWhere<NoteEntity> = {};
-    if (query.cursor) where.id = LessThan(query.cursor);
+    const where: Where<NoteEntity> = {};
     if (query.author === 'me') where.userId = actor.userId;
-    const rows = await this.notes.find(where, { order: { id: 'DESC' }, take: limit + 1 });
+    if (query.cursor) where.id = LessThan(query.cursor);
+    const rows = await this.notes.find(where, { order: { id: 'DESC' }, limit: limit + 1 });
     return toPage(rows, limit, (row) => NoteView.from(row));
   }
 
   async get(id: string): Promise<NoteView> {
-    return NoteView.from(await this.load(id));
+    const note = await this.notes.findOne({ id });
+    if (!note) throw notFound(id);
+    return NoteView.from(note);
   }
 
+  /** One statement when allowed: the permission is part of the UPDATE's WHERE. */
   async update(actor: AuthenticatedUser, id: string, dto: UpdateNoteDto): Promise<NoteView> {
     if (dto.title === undefined && dto.content === undefined) {
       throw new AppError('VALIDATION_FAILED', 'Send at least one of title, content', {
         errors: ['Send at least one of title, content'],
       });
     }
-    assertMayModify(actor, await this.load(id));
     const patch: Partial<Pick<NoteEntity, 'title' | 'content'>> = {};
     if (dto.title !== undefined) patch.title = dto.title;
     if (dto.content !== undefined) patch.content = dto.content;
-    if ((await this.notes.update({ id }, patch)) === 0) throw notFound(id);
-    return this.get(id);
+    const [note] = await this.notes.update(modifiable(actor, id), patch);
+    if (!note) throw await this.whyNot(id);
+    return NoteView.from(note);
   }
 
   async remove(actor: AuthenticatedUser, id: string): Promise<void> {
-    assertMayModify(actor, await this.load(id));
-    if ((await this.notes.delete({ id })) === 0) throw notFound(id);
+    if ((await this.notes.delete(modifiable(actor, id))) === 0) throw await this.whyNot(id);
   }
 
-  /** Another tenant's note is indistinguishable from a missing one: both are 404. */
-  private async load(id: string): Promise<NoteEntity> {
-    const note = await this.notes.findOne({ id });
-    if (!note) throw notFound(id);
-    return note;
+  /**
+   * After a change matched nothing: a missing note (or another tenant's, which is the same to
+   * this tenant) is a 404; someone else's note the actor may not change is a 403.
+   */
+  private async whyNot(id: string): Promise<AppError> {
+    return (await this.notes.findOne({ id }, { select: ['id'] }))
+      ? new AppError('FORBIDDEN', 'Only the author or a tenant owner/admin may change this note')
+      : notFound(id);
   }
+}
+
+/** The notes an actor may change: any note for owners and admins, otherwise their own. */
+function modifiable(actor: AuthenticatedUser, id: string): Where<NoteEntity> {
+  return MANAGER_ROLES.includes(actor.role) ? { id } : { id, userId: actor.userId };
 }
 
 function notFound(id: string): AppError {
   return new AppError('NOTE_NOT_FOUND', `Note ${id} not found`);
-}
-
-function assertMayModify(actor: AuthenticatedUser, note: NoteEntity): void {
-  if (note.userId !== actor.userId && !MANAGER_ROLES.includes(actor.role)) {
-    throw new AppError('FORBIDDEN', 'Only the author or a tenant owner/admin may change this note');
-  }
 }

@@ -1,8 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PoolExecutor, poolOf } from '../database/pool-executor';
 import { TenantContext } from './tenant-context';
-import { TenantContextInterceptor } from './tenant-context.interceptor';
 import { TenantScopedRepositoryFactory } from './tenant-scoped.repository';
 
 @Global()
@@ -11,11 +12,14 @@ import { TenantScopedRepositoryFactory } from './tenant-scoped.repository';
     TenantContext,
     {
       provide: TenantScopedRepositoryFactory,
-      inject: [DataSource, TenantContext],
-      useFactory: (dataSource: DataSource, context: TenantContext) =>
-        new TenantScopedRepositoryFactory(dataSource.manager, context),
+      inject: [DataSource, TenantContext, APP_CONFIG],
+      useFactory: (dataSource: DataSource, context: TenantContext, config: AppConfig) =>
+        new TenantScopedRepositoryFactory(
+          dataSource.manager,
+          new PoolExecutor(poolOf(dataSource), config.database.preparedStatements),
+          context,
+        ),
     },
-    { provide: APP_INTERCEPTOR, useClass: TenantContextInterceptor },
   ],
   exports: [TenantContext, TenantScopedRepositoryFactory],
 })

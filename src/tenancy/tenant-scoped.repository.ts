@@ -1,108 +1,325 @@
-import {
-  DeepPartial,
-  EntityManager,
-  EntityTarget,
-  FindManyOptions,
-  FindOneOptions,
-  FindOptionsWhere,
-  ObjectLiteral,
-  Repository,
-} from 'typeorm';
-import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { createHash } from 'node:crypto';
+import { EntityManager, EntityMetadata, EntityTarget, FindOperator, ObjectLiteral } from 'typeorm';
 import { TenantContext } from './tenant-context';
 
 export interface TenantOwned extends ObjectLiteral {
   tenantId: string;
 }
 
-type Where<E> = FindOptionsWhere<E>;
+/** Equality with a value, or one of TypeORM's LessThan / MoreThan / IsNull / Equal operators. */
+export type Criterion<V> = V | FindOperator<V>;
+export type Where<E> = { [K in keyof E]?: Criterion<E[K]> };
+/** New column values; a function returns raw SQL for the value (`() => 'now()'`). */
+export type Patch<E> = { [K in keyof E]?: E[K] | (() => string) };
+
+export interface FindOptions<E> {
+  order?: { [K in keyof E]?: 'ASC' | 'DESC' };
+  limit?: number;
+  /** Columns to read; default: every column not marked `select: false`. */
+  select?: Array<keyof E & string>;
+}
+
+export interface Statement {
+  text: string;
+  /** Name of the server-side prepared statement (parsed and planned once per connection). */
+  name: string;
+}
+
+/** Where scoped statements run: the shared pool, or the caller's transaction. */
+export interface SqlExecutor {
+  run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+}
+
+interface Column {
+  property: string;
+  sql: string;
+  selected: boolean;
+  updateDate: boolean;
+}
+
+const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+
+const OPERATORS: Record<string, string> = { equal: '=', lessThan: '<', moreThan: '>' };
 
 /**
- * TypeORM drops `undefined` from a WHERE, which would silently widen a query to every row.
- * Scoped queries refuse such criteria instead (fail closed).
+ * The SQL of one table, built from its TypeORM metadata. Statements are built once per shape
+ * (operation, columns, operators) and cached, so a request pays for a Map lookup, not a query
+ * builder; each gets a stable name for a server-side prepared statement.
  */
-function assertDefined(where: object, operation: string): void {
-  for (const [key, value] of Object.entries(where)) {
-    if (value === undefined) {
-      throw new Error(`${operation}: criterion "${key}" is undefined; refusing to widen the query`);
+export class ScopedTable {
+  readonly name: string;
+  private readonly columns = new Map<string, Column>();
+  private readonly tenantColumn: Column;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(metadata: EntityMetadata) {
+    this.name = metadata.tableName;
+    for (const column of metadata.columns) {
+      this.columns.set(column.propertyName, {
+        property: column.propertyName,
+        sql: quote(column.databaseName),
+        selected: column.isSelect,
+        updateDate: column.isUpdateDate,
+      });
     }
+    const tenant = this.columns.get('tenantId');
+    if (!tenant) throw new Error(`${this.name} has no tenantId column: not tenant-owned`);
+    this.tenantColumn = tenant;
   }
+
+  column(property: string, operation: string): Column {
+    const column = this.columns.get(property);
+    if (!column) throw new Error(`${operation}: ${this.name} has no column "${property}"`);
+    return column;
+  }
+
+  selectList(select?: string[]): string {
+    const chosen = select
+      ? select.map((property) => this.column(property, `${this.name}.select`))
+      : [...this.columns.values()].filter((column) => column.selected);
+    return chosen.map((column) => `${column.sql} AS ${quote(column.property)}`).join(', ');
+  }
+
+  /** Cached by `key`; `build` runs once per distinct key. */
+  statement(key: string, build: () => string): Statement {
+    let statement = this.statements.get(key);
+    if (!statement) {
+      const text = build();
+      const digest = createHash('sha1').update(text).digest('hex').slice(0, 16);
+      statement = { text, name: `${this.name}_${digest}` };
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * `tenant_id = $1` followed by every criterion, in order. Returns the SQL, the parameters
+   * after the tenant id, and a key describing the shape (which columns, which operators).
+   */
+  where(where: Record<string, unknown>, operation: string, first: number): Condition {
+    const parts = [`${this.tenantColumn.sql} = $1`];
+    const params: unknown[] = [];
+    const shape: string[] = [];
+    for (const [property, value] of Object.entries(where)) {
+      if (value === undefined) {
+        // TypeORM would drop it and widen the query to every row: fail closed instead.
+        throw new Error(
+          `${operation}: criterion "${property}" is undefined; refusing to widen the query`,
+        );
+      }
+      if (property === 'tenantId') continue;
+      const column = this.column(property, operation).sql;
+      if (value instanceof FindOperator) {
+        const operator = value as FindOperator<unknown>;
+        if (operator.type === 'isNull') {
+          parts.push(`${column} IS NULL`);
+          shape.push(`${property} null`);
+          continue;
+        }
+        const sql = OPERATORS[operator.type];
+        if (!sql) throw new Error(`${operation}: operator ${operator.type} is not supported`);
+        params.push(operator.value);
+        parts.push(`${column} ${sql} $${first + params.length}`);
+        shape.push(`${property} ${sql}`);
+      } else if (value === null) {
+        throw new Error(`${operation}: use IsNull() for "${property}", not null`);
+      } else {
+        params.push(value);
+        parts.push(`${column} = $${first + params.length}`);
+        shape.push(`${property} =`);
+      }
+    }
+    return { sql: parts.join(' AND '), params, shape: shape.join(',') };
+  }
+
+  get updateDateColumns(): Column[] {
+    return [...this.columns.values()].filter((column) => column.updateDate);
+  }
+}
+
+interface Condition {
+  sql: string;
+  params: unknown[];
+  shape: string;
 }
 
 /**
  * The only way services touch tenant-owned tables. Every call reads the tenant from the request
- * context (throwing when there is none), adds `tenant_id = ...` to the WHERE and stamps it on
- * inserts, so each statement is routed to the tenant's single shard.
+ * context (throwing when there is none), puts `tenant_id = $1` first in every WHERE and stamps it
+ * on every insert, so each statement is routed to the tenant's single shard.
  */
 export class TenantScopedRepository<E extends TenantOwned> {
   constructor(
-    private readonly repository: Repository<E>,
+    private readonly table: ScopedTable,
+    private readonly executor: SqlExecutor,
     private readonly context: TenantContext,
   ) {}
 
-  private scoped(where: Where<E>, operation: string): Where<E> {
+  private tenant(where: object, operation: string): string {
     const { tenantId } = this.context.require(operation);
-    assertDefined(where, operation);
-    if ('tenantId' in where && where.tenantId !== tenantId) {
+    if ('tenantId' in where && (where as { tenantId?: unknown }).tenantId !== tenantId) {
       throw new Error(`${operation}: criteria name another tenant`);
     }
-    return { ...where, tenantId };
+    return tenantId;
   }
 
-  private get name(): string {
-    return this.repository.metadata.tableName;
+  async findOne(where: Where<E>, options: Pick<FindOptions<E>, 'select'> = {}): Promise<E | null> {
+    const [row] = await this.find(where, { ...options, limit: 1 });
+    return row ?? null;
   }
 
-  tenantId(): string {
-    return this.context.require(`${this.name}.tenantId`).tenantId;
-  }
-
-  async findOne(
-    where: Where<E>,
-    options: Omit<FindOneOptions<E>, 'where'> = {},
-  ): Promise<E | null> {
-    return this.repository.findOne({
-      ...options,
-      where: this.scoped(where, `${this.name}.findOne`),
+  async find(where: Where<E>, options: FindOptions<E> = {}): Promise<E[]> {
+    const operation = `${this.table.name}.find`;
+    const tenantId = this.tenant(where, operation);
+    const condition = this.table.where(where, operation, 1);
+    const order = Object.entries(options.order ?? {}).map(([property, direction]) => {
+      if (direction !== 'ASC' && direction !== 'DESC') {
+        throw new Error(`${operation}: order must be ASC or DESC`);
+      }
+      return `${this.table.column(property, operation).sql} ${direction}`;
     });
+    const params = [tenantId, ...condition.params];
+    if (options.limit !== undefined) params.push(options.limit);
+    const key = `find|${options.select?.join(',') ?? '*'}|${condition.shape}|${order.join(',')}|${options.limit !== undefined}`;
+    const statement = this.table.statement(
+      key,
+      () =>
+        `SELECT ${this.table.selectList(options.select)} FROM ${quote(this.table.name)} WHERE ${condition.sql}` +
+        (order.length ? ` ORDER BY ${order.join(', ')}` : '') +
+        (options.limit !== undefined ? ` LIMIT $${params.length}` : ''),
+    );
+    return (await this.executor.run<E>(statement, params)).rows;
   }
 
-  async find(where: Where<E>, options: Omit<FindManyOptions<E>, 'where'> = {}): Promise<E[]> {
-    return this.repository.find({ ...options, where: this.scoped(where, `${this.name}.find`) });
+  /** Inserts one row into the current tenant and returns it as stored (ids, defaults). */
+  async insert(values: Omit<Partial<E>, 'tenantId'>): Promise<E> {
+    const operation = `${this.table.name}.insert`;
+    const tenantId = this.tenant({}, operation);
+    const entries = (Object.entries(values) as Array<[string, unknown]>).filter(
+      ([property, value]) => value !== undefined && property !== 'tenantId',
+    );
+    const columns = entries.map(([property]) => this.table.column(property, operation).sql);
+    const statement = this.table.statement(`insert|${entries.map(([p]) => p).join(',')}`, () => {
+      const tenant = this.table.column('tenantId', operation).sql;
+      const placeholders = columns.map((_, i) => `$${i + 2}`);
+      return (
+        `INSERT INTO ${quote(this.table.name)} (${[tenant, ...columns].join(', ')}) ` +
+        `VALUES ($1, ${placeholders.join(', ')}) RETURNING ${this.table.selectList()}`
+      );
+    });
+    const { rows } = await this.executor.run<E>(statement, [
+      tenantId,
+      ...entries.map(([, value]) => value),
+    ]);
+    return rows[0];
   }
 
-  async insert(values: Omit<DeepPartial<E>, 'tenantId'>): Promise<E> {
-    const { tenantId } = this.context.require(`${this.name}.insert`);
-    const entity = this.repository.create({ ...values, tenantId } as DeepPartial<E>);
-    // insert() with RETURNING fills generated columns (id, timestamps) back into the entity.
-    await this.repository.insert(entity);
-    return entity;
+  /** Changes the matching rows of the current tenant and returns them as they are now. */
+  async update(where: Where<E>, patch: Patch<E>): Promise<E[]> {
+    const operation = `${this.table.name}.update`;
+    if ('tenantId' in patch) throw new Error(`${operation}: tenantId cannot change`);
+    const tenantId = this.tenant(where, operation);
+    const entries = (Object.entries(patch) as Array<[string, unknown]>).filter(
+      ([, value]) => value !== undefined,
+    );
+    if (entries.length === 0) throw new Error(`${operation}: nothing to change`);
+    const values = entries
+      .filter(([, value]) => typeof value !== 'function')
+      .map(([, value]) => value);
+    const condition = this.table.where(where, operation, 1 + values.length);
+    const shape = entries
+      .map(([property, value]) =>
+        typeof value === 'function' ? `${property}=${(value as () => string)()}` : property,
+      )
+      .join(',');
+    const statement = this.table.statement(`update|${shape}|${condition.shape}`, () => {
+      let next = 1;
+      const sets = entries.map(([property, value]) => {
+        const column = this.table.column(property, operation).sql;
+        return typeof value === 'function'
+          ? `${column} = ${(value as () => string)()}`
+          : `${column} = $${(next += 1)}`;
+      });
+      // Like TypeORM's @UpdateDateColumn: every update stamps the time unless the patch sets it.
+      for (const column of this.table.updateDateColumns) {
+        if (!(column.property in patch)) sets.push(`${column.sql} = now()`);
+      }
+      return (
+        `UPDATE ${quote(this.table.name)} SET ${sets.join(', ')} WHERE ${condition.sql} ` +
+        `RETURNING ${this.table.selectList()}`
+      );
+    });
+    const params = [tenantId, ...values, ...condition.params];
+    return (await this.executor.run<E>(statement, params)).rows;
   }
 
-  /** Returns the number of rows changed, so callers can tell "not found" from success. */
-  async update(where: Where<E>, patch: QueryDeepPartialEntity<E>): Promise<number> {
-    if ('tenantId' in patch) throw new Error(`${this.name}.update: tenantId cannot change`);
-    const result = await this.repository.update(this.scoped(where, `${this.name}.update`), patch);
-    return result.affected ?? 0;
-  }
-
+  /** Deletes the matching rows of the current tenant; returns how many there were. */
   async delete(where: Where<E>): Promise<number> {
-    const result = await this.repository.delete(this.scoped(where, `${this.name}.delete`));
-    return result.affected ?? 0;
+    const operation = `${this.table.name}.delete`;
+    const tenantId = this.tenant(where, operation);
+    const condition = this.table.where(where, operation, 1);
+    const statement = this.table.statement(
+      `delete|${condition.shape}`,
+      () => `DELETE FROM ${quote(this.table.name)} WHERE ${condition.sql}`,
+    );
+    return (await this.executor.run(statement, [tenantId, ...condition.params])).rowCount;
   }
 }
 
-/** Hands out scoped repositories, optionally bound to a transaction's EntityManager. */
+/** Runs statements on a transaction's connection (TypeORM's query runner, unnamed statements). */
+export class TransactionExecutor implements SqlExecutor {
+  constructor(private readonly manager: EntityManager) {}
+
+  async run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
+    const runner = this.manager.queryRunner;
+    if (!runner) throw new Error('TransactionExecutor needs a transaction-bound EntityManager');
+    const result = await runner.query(statement.text, params, true);
+    return { rows: result.records as R[], rowCount: result.affected ?? result.records.length };
+  }
+}
+
+/**
+ * Hands out scoped repositories: on the shared pool by default, or bound to a transaction's
+ * EntityManager. Table SQL is built once per entity and shared by both.
+ */
 export class TenantScopedRepositoryFactory {
+  private readonly tables = new Map<EntityTarget<ObjectLiteral>, ScopedTable>();
+  private readonly pooled = new Map<
+    EntityTarget<ObjectLiteral>,
+    TenantScopedRepository<TenantOwned>
+  >();
+
   constructor(
     private readonly manager: EntityManager,
+    private readonly pool: SqlExecutor,
     private readonly context: TenantContext,
   ) {}
 
+  private table(entity: EntityTarget<ObjectLiteral>): ScopedTable {
+    let table = this.tables.get(entity);
+    if (!table) {
+      table = new ScopedTable(this.manager.connection.getMetadata(entity));
+      this.tables.set(entity, table);
+    }
+    return table;
+  }
+
   for<E extends TenantOwned>(
     entity: EntityTarget<E>,
-    manager: EntityManager = this.manager,
+    manager?: EntityManager,
   ): TenantScopedRepository<E> {
-    return new TenantScopedRepository(manager.getRepository(entity), this.context);
+    if (manager?.queryRunner) {
+      return new TenantScopedRepository<E>(
+        this.table(entity),
+        new TransactionExecutor(manager),
+        this.context,
+      );
+    }
+    let repository = this.pooled.get(entity);
+    if (!repository) {
+      repository = new TenantScopedRepository(this.table(entity), this.pool, this.context);
+      this.pooled.set(entity, repository);
+    }
+    return repository as unknown as TenantScopedRepository<E>;
   }
 }

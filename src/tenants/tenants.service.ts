@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, FindOptionsWhere, In, IsNull, MoreThan, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, MoreThan, Repository } from 'typeorm';
 import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AppError } from '../errors/app-error';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { TenantContext } from '../tenancy/tenant-context';
-import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
+import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
 import { UserRole } from '../users/user-role';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
 import { InvitationEntity } from './invitation.entity';
@@ -100,12 +100,12 @@ export class TenantsService {
     const changed = await this.scoped
       .for(InvitationEntity, manager)
       .update(usable(code), { usedAt: () => 'now()', usedBy: userId });
-    if (changed !== 1) throw invitationInvalid();
+    if (changed.length !== 1) throw invitationInvalid();
   }
 }
 
 /** Criteria of an invitation that can still be used: this code, unused, not expired. */
-function usable(code: string): FindOptionsWhere<InvitationEntity> {
+function usable(code: string): Where<InvitationEntity> {
   return { codeHash: hashInvitationCode(code), usedAt: IsNull(), expiresAt: MoreThan(new Date()) };
 }
 

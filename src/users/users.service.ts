@@ -51,7 +51,7 @@ export class UsersService {
       .for(UserEntity)
       .find(query.cursor ? { id: LessThan(query.cursor) } : {}, {
         order: { id: 'DESC' },
-        take: limit + 1,
+        limit: limit + 1,
       });
     return toPage(rows, limit, (row) => UserView.from(row));
   }

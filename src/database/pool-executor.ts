@@ -1,0 +1,33 @@
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { SqlExecutor, Statement } from '../tenancy/tenant-scoped.repository';
+
+/**
+ * Runs scoped statements straight on the pool TypeORM opened (same connections, same settings),
+ * without a query runner per call. With `prepared`, each statement is sent by name, so every
+ * connection parses and plans it once; turn it off behind a pooler that cannot keep them
+ * (PgBouncer in transaction mode).
+ */
+export class PoolExecutor implements SqlExecutor {
+  constructor(
+    private readonly pool: Pool,
+    private readonly prepared: boolean,
+  ) {}
+
+  async run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
+    const result = await this.pool.query(
+      this.prepared
+        ? { name: statement.name, text: statement.text, values: params }
+        : { text: statement.text, values: params },
+    );
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  }
+}
+
+/** The pg pool behind a PostgreSQL DataSource. */
+export function poolOf(dataSource: DataSource): Pool {
+  const driver = dataSource.driver;
+  if (!(driver instanceof PostgresDriver)) throw new Error('the scoped layer needs PostgreSQL');
+  return driver.master as Pool;
+}
