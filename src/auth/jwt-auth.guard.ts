@@ -1,8 +1,9 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { Request } from 'express';
+import { FastifyRequest as Request } from 'fastify';
 import { AppError, toError } from '../errors/app-error';
+import { TenantContext } from '../tenancy/tenant-context';
 import { UserRole } from '../users/user-role';
 import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './auth.decorators';
 import { Principal } from './authenticated-user';
@@ -14,7 +15,10 @@ import { Principal } from './authenticated-user';
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly context: TenantContext,
+  ) {
     super();
   }
 
@@ -40,6 +44,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (roles && roles.length > 0 && !roles.includes(principal.role)) {
       throw new AppError('FORBIDDEN', `This action requires role: ${roles.join(' or ')}`);
     }
+    // The verified token is the only source of the tenant: never a header, never the body.
+    this.context.enter({ tenantId: principal.tenantId });
     return true;
   }
 
