@@ -411,6 +411,43 @@ describe('Auth (e2e)', () => {
         .expect(200);
     });
 
+    it('should refuse altered copies of a token it already accepted, and the token once expired', async () => {
+      const owner = await register(http);
+      const claims = { scope: 'tenant', sub: owner.user.id, tid: owner.tenant.id, role: 'owner' };
+      const token = new JwtService().sign(claims, {
+        secret: TEST_JWT.secret,
+        issuer: TEST_JWT.issuer,
+        audience: TEST_JWT.audience,
+        expiresIn: 2,
+      });
+      // Accepted (and remembered as verified) first...
+      await http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(token))
+        .expect(200);
+      const [header, payload, signature] = token.split('.');
+      const promoted = Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tid: '1' }),
+      ).toString('base64url');
+      const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+      // ...then nothing that differs from it in any byte rides on that verification.
+      for (const altered of [
+        `${header}.${promoted}.${signature}`,
+        `${header}.${payload}.${flipped}`,
+      ]) {
+        await http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(altered))
+          .expect(401);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const expired = await http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(token))
+        .expect(401);
+      expect(expired.body.code).toBe('UNAUTHENTICATED');
+    });
+
     it('should accept a fresh login token on every protected route family', async () => {
       const owner = await register(http);
       const token = await login(http, owner.email, PASSWORD, owner.tenant.id);

@@ -1,14 +1,10 @@
 import { AppError } from '../errors/app-error';
-import { loadConfig } from '../config/app-config';
-import { JwtStrategy } from './jwt.strategy';
+import { principalFromClaims } from './jwt.strategy';
+import { VerifiedTokens } from './verified-tokens';
 
-describe(JwtStrategy.name, () => {
-  const strategy = new JwtStrategy(
-    loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://x@h/db', JWT_SECRET: 's'.repeat(40) }),
-  );
-
+describe(principalFromClaims.name, () => {
   it('should turn tenant claims into a tenant user', () => {
-    expect(strategy.validate({ scope: 'tenant', sub: '5', tid: '7', role: 'admin' })).toEqual({
+    expect(principalFromClaims({ scope: 'tenant', sub: '5', tid: '7', role: 'admin' })).toEqual({
       kind: 'user',
       userId: '5',
       tenantId: '7',
@@ -17,7 +13,7 @@ describe(JwtStrategy.name, () => {
   });
 
   it('should turn operator claims into an operator, ignoring tenant claims', () => {
-    expect(strategy.validate({ scope: 'operator', sub: '1', tid: '7', role: 'owner' })).toEqual({
+    expect(principalFromClaims({ scope: 'operator', sub: '1', tid: '7', role: 'owner' })).toEqual({
       kind: 'operator',
       operatorId: '1',
     });
@@ -31,6 +27,31 @@ describe(JwtStrategy.name, () => {
     [{ scope: 'operator', sub: 5 }],
     [{ scope: 'superuser', sub: '1' }],
   ])('should refuse malformed claims %j', (claims) => {
-    expect(() => strategy.validate(claims)).toThrow(AppError);
+    expect(() => principalFromClaims(claims)).toThrow(AppError);
+  });
+});
+
+describe(VerifiedTokens.name, () => {
+  const user = { kind: 'user', userId: '1', tenantId: '2', role: 'member' } as const;
+
+  it('should answer a remembered token until it expires, then forget it', () => {
+    const tokens = new VerifiedTokens();
+    tokens.remember('a.b.c', user, 2_000);
+    expect(tokens.get('a.b.c', 1_999)).toBe(user);
+    expect(tokens.get('a.b.x', 1_000)).toBeUndefined();
+    expect(tokens.get('a.b.c', 2_000)).toBeUndefined();
+    expect(tokens.size).toBe(0);
+  });
+
+  it('should drop the oldest token when full', () => {
+    const tokens = new VerifiedTokens(2);
+    tokens.remember('one', user, 10);
+    tokens.remember('two', user, 10);
+    tokens.remember('three', user, 10);
+    expect([tokens.get('one', 0), tokens.get('two', 0), tokens.get('three', 0)]).toEqual([
+      undefined,
+      user,
+      user,
+    ]);
   });
 });
