@@ -1,6 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync, ValidatorOptions } from 'class-validator';
 import { AppError } from '../errors/app-error';
 
 const VALIDATOR_OPTIONS = {
@@ -27,9 +27,19 @@ export function validationError(errors: ValidationError[]): AppError {
   });
 }
 
+/**
+ * Nest's pipe, validating synchronously: none of the DTOs has an asynchronous rule, and
+ * class-validator's async path costs a promise per rule on every request.
+ */
+class SyncValidationPipe extends ValidationPipe {
+  protected override validate(object: object, options?: ValidatorOptions): ValidationError[] {
+    return validateSync(object, options);
+  }
+}
+
 /** Global pipe: unknown properties are rejected, types transformed, every problem named. */
 export function buildValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new SyncValidationPipe({
     ...VALIDATOR_OPTIONS,
     transform: true,
     exceptionFactory: validationError,
