@@ -1,7 +1,17 @@
 // Two projects: unit specs live beside the code; e2e specs in test/ run against a real database
 // that the e2e project's global setup starts (or connects to) once per run.
 // Type checking is tsc's job (npm run typecheck); jest only transpiles, file by file.
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
+// Node 20 can require() the few ES-module-only packages in the tree (content-disposition, pulled
+// in by @fastify/static for Swagger UI); jest's module system cannot, so it transpiles them.
+const ESM_ONLY = ['content-disposition'];
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: [
+    'ts-jest',
+    { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs' } },
+  ],
+};
+const transformIgnorePatterns = [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -13,13 +23,15 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      roots: ['<rootDir>/src', '<rootDir>/test/harness', '<rootDir>/tools'],
+      transformIgnorePatterns,
+      roots: ['<rootDir>/src', '<rootDir>/test/harness', '<rootDir>/tools', '<rootDir>/bench'],
       testMatch: ['**/*.spec.ts'],
     },
     {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',

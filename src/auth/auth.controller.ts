@@ -10,7 +10,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Request } from 'express';
+import { FastifyRequest as Request } from 'fastify';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { Auth, CurrentUser, Public } from './auth.decorators';
 import { AuthService, VerifiedLogin } from './auth.service';

@@ -5,7 +5,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Request } from 'express';
+import { FastifyRequest as Request } from 'fastify';
 import { UserRole } from '../users/user-role';
 import { AuthenticatedUser, Principal } from './authenticated-user';
 

@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { Request } from 'express';
+import { FastifyRequest as Request } from 'fastify';
 import { validateBody } from '../http/validation';
 import { AppError, toError } from '../errors/app-error';
 import { LoginDto } from './dto/login.dto';

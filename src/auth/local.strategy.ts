@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Request } from 'express';
+import { FastifyRequest as Request } from 'fastify';
 import { Strategy } from 'passport-local';
 import { AuthService, VerifiedLogin } from './auth.service';
 import { LoginDto } from './dto/login.dto';

@@ -17,7 +17,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Response } from 'express';
+import { FastifyReply as Response } from 'fastify';
 import { Operator } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../http/id.pipe';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../http/pagination';

@@ -1,4 +1,4 @@
-import { Response } from 'express';
+import { FastifyReply as Response } from 'fastify';
 import { DataSource } from 'typeorm';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';

@@ -1,35 +1,55 @@
-import { INestApplication, RequestMethod } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { RequestMethod } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
+import { Logger } from 'pino';
 import { BEARER_SCHEME, OPERATOR_SCHEME } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { ShutdownState } from '../health/shutdown-state';
+import { TenantContext } from '../tenancy/tenant-context';
+import { LOGGER } from '../logging/logging.module';
+import { logRequests } from '../logging/request-log';
+import { acceptJsonOnly } from './http-adapter';
+import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
 
 /**
  * Everything about the HTTP surface that is not a route: shared by main.ts and the e2e tests so
- * the tests exercise the same body limits, prefix, validation and docs as production.
+ * the tests exercise the same body handling, headers, prefix, validation and docs as production.
  */
-export function configureApp(app: NestExpressApplication): INestApplication {
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
+  const instance = app.getHttpAdapter().getInstance();
 
-  app.disable('x-powered-by');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        // Swagger UI styles itself inline and shows data: images; nothing else is relaxed.
-        directives: {
-          'style-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-          // Served over plain HTTP inside private networks too; upgrading would break the docs.
-          'upgrade-insecure-requests': null,
-        },
+  const shutdown = app.get(ShutdownState);
+  const security = securityHeaders({
+    contentSecurityPolicy: {
+      // Swagger UI styles itself inline and shows data: images; nothing else is relaxed.
+      directives: {
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        // Served over plain HTTP inside private networks too; upgrading would break the docs.
+        'upgrade-insecure-requests': null,
       },
-    }),
-  );
+    },
+  });
+  instance.addHook('onRequest', (request, reply, done) => {
+    reply.headers(security);
+    reply.header('x-request-id', request.id);
+    // Once shutdown has begun, every answer closes its connection: otherwise a keep-alive
+    // connection busy when the listener closes stays open, idle, and holds the close up.
+    if (shutdown.shuttingDown) reply.header('connection', 'close');
+    done();
+  });
+  // Every request gets its own tenant slot, filled by the auth guard. Opened before the handler
+  // (preValidation runs after the body is read, whose events would lose the async context).
+  const tenants = app.get(TenantContext);
+  instance.addHook('preValidation', (_request, _reply, done) => tenants.runRequest(done));
+  logRequests(instance, app.get<Logger>(LOGGER));
+  acceptJsonOnly(instance);
+
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,
@@ -39,7 +59,6 @@ export function configureApp(app: NestExpressApplication): INestApplication {
       maxAge: 600,
     });
   }
-  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

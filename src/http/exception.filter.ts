@@ -6,8 +6,8 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { Request, Response } from 'express';
-import { AppError, ErrorCode } from '../errors/app-error';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AppError, ERROR_STATUS, ErrorCode } from '../errors/app-error';
 
 export interface ErrorBody {
   statusCode: number;
@@ -16,32 +16,33 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-/** Errors raised by express' body parser before any Nest code runs. */
-interface BodyParserError {
-  type: string;
-  status: number;
+/** Errors Fastify raises before any Nest code runs (body too large, unknown content type). */
+interface FrameworkError {
+  code: string;
+  statusCode: number;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
+function isFrameworkError(error: unknown): error is FrameworkError {
   return (
     typeof error === 'object' &&
     error !== null &&
-    typeof (error as { type?: unknown }).type === 'string' &&
-    typeof (error as { status?: unknown }).status === 'number'
+    typeof (error as { code?: unknown }).code === 'string' &&
+    (error as { code: string }).code.startsWith('FST_') &&
+    typeof (error as { statusCode?: unknown }).statusCode === 'number'
   );
 }
 
-const BODY_PARSER_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
-  'entity.parse.failed': { code: 'VALIDATION_FAILED', message: 'Request body is not valid JSON' },
-  'entity.too.large': { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
-  'encoding.unsupported': {
+const FRAMEWORK_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'Unsupported request body encoding',
+    message: 'Request bodies must be application/json',
   },
-  'charset.unsupported': {
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'Unsupported request body charset',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'VALIDATION_FAILED',
+    message: 'Content-Length does not match the body',
   },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'Request body is empty' },
 };
 
 const STATUS_CODES: Partial<Record<number, string>> = {
@@ -75,11 +76,11 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
         : error.message;
     return { statusCode: status, code: STATUS_CODES[status] ?? `HTTP_${status}`, message };
   }
-  if (isBodyParserError(error)) {
-    const known = BODY_PARSER_ERRORS[error.type];
-    if (known) return { statusCode: error.status, ...known };
-    if (error.status >= 400 && error.status < 500) {
-      return { statusCode: error.status, code: 'BAD_REQUEST', message: 'Malformed request' };
+  if (isFrameworkError(error)) {
+    const known = FRAMEWORK_ERRORS[error.code];
+    if (known) return { statusCode: ERROR_STATUS[known.code], ...known };
+    if (error.statusCode >= 400 && error.statusCode < 500) {
+      return { statusCode: error.statusCode, code: 'BAD_REQUEST', message: 'Malformed request' };
     }
   }
   return undefined;
@@ -89,14 +90,18 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
+    const http = this.adapterHost.httpAdapter;
     const context = host.switchToHttp();
-    const response = context.getResponse<Response>();
-    const request = context.getRequest<Request>();
+    const response: unknown = context.getResponse();
     let body = toErrorBody(error);
     if (!body) {
+      const request: unknown = context.getRequest();
+      const path = (http.getRequestUrl(request) as string).split('?')[0];
       this.logger.error(
-        `Unhandled error on ${request.method} ${request.path}`,
+        `Unhandled error on ${http.getRequestMethod(request) as string} ${path}`,
         error instanceof Error ? error.stack : String(error),
       );
       body = {
@@ -105,7 +110,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         message: 'Internal server error',
       };
     }
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    if (http.isHeadersSent(response)) return;
+    http.reply(response, body, body.statusCode);
   }
 }

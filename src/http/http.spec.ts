@@ -1,4 +1,5 @@
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
@@ -84,44 +85,63 @@ describe(violatedUniqueConstraint.name, () => {
 });
 
 describe(AllExceptionsFilter.name, () => {
-  function hostFor(json: jest.Mock, status: jest.Mock): ArgumentsHost {
-    const response = { headersSent: false, status, json };
-    status.mockReturnValue(response);
-    return {
+  function setup() {
+    const reply = jest.fn();
+    const adapter = {
+      reply,
+      isHeadersSent: () => false,
+      getRequestUrl: (request: { url: string }) => request.url,
+      getRequestMethod: (request: { method: string }) => request.method,
+    };
+    const host = {
       switchToHttp: () => ({
-        getResponse: () => response,
-        getRequest: () => ({ method: 'GET', path: '/x' }),
+        getResponse: () => ({}),
+        getRequest: () => ({ method: 'GET', url: '/x?token=secret' }),
       }),
     } as unknown as ArgumentsHost;
+    const filter = new AllExceptionsFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost);
+    return { filter, host, reply };
   }
 
   it('should answer an unknown error with a logged, generic 500 that reveals nothing', () => {
-    const json = jest.fn();
-    const status = jest.fn();
+    const { filter, host, reply } = setup();
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    new AllExceptionsFilter().catch(new Error('password=hunter2 in SQL'), hostFor(json, status));
-    expect(status).toHaveBeenCalledWith(500);
-    expect(json).toHaveBeenCalledWith({
-      statusCode: 500,
-      code: 'INTERNAL_ERROR',
-      message: 'Internal server error',
-    });
-    expect(logged).toHaveBeenCalled();
+    filter.catch(new Error('password=hunter2 in SQL'), host);
+    expect(reply).toHaveBeenCalledWith(
+      {},
+      { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' },
+      500,
+    );
+    expect(logged).toHaveBeenCalledWith('Unhandled error on GET /x', expect.any(String));
     logged.mockRestore();
   });
 
   it('should answer a domain error with its mapped status and code', () => {
-    const json = jest.fn();
-    const status = jest.fn();
-    new AllExceptionsFilter().catch(
-      new AppError('NOTE_NOT_FOUND', 'Note 1 not found'),
-      hostFor(json, status),
+    const { filter, host, reply } = setup();
+    filter.catch(new AppError('NOTE_NOT_FOUND', 'Note 1 not found'), host);
+    expect(reply).toHaveBeenCalledWith(
+      {},
+      { statusCode: 404, code: 'NOTE_NOT_FOUND', message: 'Note 1 not found' },
+      404,
     );
-    expect(status).toHaveBeenCalledWith(404);
-    expect(json).toHaveBeenCalledWith({
-      statusCode: 404,
-      code: 'NOTE_NOT_FOUND',
-      message: 'Note 1 not found',
+  });
+
+  it("should map Fastify's own request errors to the documented codes", () => {
+    const fastifyError = (code: string, statusCode: number) =>
+      Object.assign(new Error('fastify says'), { code, statusCode });
+    expect(toErrorBody(fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413))).toMatchObject({
+      statusCode: 413,
+      code: 'PAYLOAD_TOO_LARGE',
     });
+    expect(toErrorBody(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415))).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    expect(toErrorBody(fastifyError('FST_ERR_SOMETHING_NEW', 400))).toEqual({
+      statusCode: 400,
+      code: 'BAD_REQUEST',
+      message: 'Malformed request',
+    });
+    expect(toErrorBody(fastifyError('FST_ERR_SOMETHING_BROKEN', 500))).toBeUndefined();
   });
 });

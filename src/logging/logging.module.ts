@@ -1,80 +1,93 @@
-import { randomUUID } from 'node:crypto';
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Global, Module } from '@nestjs/common';
-import { LoggerModule, Params } from 'nestjs-pino';
-import { DestinationStream } from 'pino';
-import { Principal } from '../auth/authenticated-user';
+import {
+  Global,
+  Inject,
+  Injectable,
+  LoggerService,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import pino, { DestinationStream, Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
 /** Where log lines go; tests replace it to read what the service logs. Default: stdout. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-type Request = IncomingMessage & {
-  id?: string | number;
-  user?: Principal;
-  route?: { path?: string };
-  originalUrl?: string;
-};
+/** The service's one pino logger: request lines and Nest's own messages. */
+export const LOGGER = Symbol('LOGGER');
 
 /**
- * One JSON line per request with request id, tenant, user, route, status and duration. Bodies
- * and headers are never logged, so passwords, tokens and note contents cannot reach the logs.
+ * JSON lines on stdout, written in 4 kB chunks off the request path (flushed on shutdown);
+ * readable single lines with LOG_PRETTY; or a stream a test hands in.
  */
-export function buildLoggerParams(config: AppConfig, destination?: DestinationStream): Params {
-  return {
-    pinoHttp: [
-      {
-        level: config.log.level,
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const incoming = req.headers['x-request-id'];
-          const id =
-            typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-          res.setHeader('X-Request-Id', id);
-          return id;
-        },
-        customProps: (req: IncomingMessage) => {
-          const request = req as Request;
-          const user = request.user;
-          return {
-            route: request.route?.path,
-            tenantId: user?.kind === 'user' ? user.tenantId : undefined,
-            userId: user?.kind === 'user' ? user.userId : undefined,
-            operatorId: user?.kind === 'operator' ? user.operatorId : undefined,
-          };
-        },
-        serializers: {
-          req: (req: Request) => ({
-            id: req.id,
-            method: req.method,
-            // The path only: query strings are dropped with everything else a client sent.
-            url: (req.originalUrl ?? req.url ?? '').split('?')[0],
-          }),
-          res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-        },
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-          error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        transport:
-          config.log.pretty && !destination
-            ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } }
-            : undefined,
-      },
-      ...(destination ? [destination] : []),
-    ] as Params['pinoHttp'],
-  };
+export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
+  const options = { level: config.log.level };
+  if (destination) return pino(options, destination);
+  if (config.log.pretty) {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { singleLine: true, colorize: true } },
+    });
+  }
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+}
+
+/** Nest's logger interface over pino, so framework messages are JSON lines like the rest. */
+@Injectable()
+export class AppLogger implements LoggerService, OnApplicationShutdown {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.logger.info({ context }, String(message));
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    // Nest passes (message, stack?, context?): the last string is the context.
+    const context = typeof rest[rest.length - 1] === 'string' ? rest.pop() : undefined;
+    const stack = typeof rest[0] === 'string' ? rest[0] : undefined;
+    this.logger.error({ context, stack }, String(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+
+  fatal(message: unknown, context?: string): void {
+    this.logger.fatal({ context }, String(message));
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.flush();
+  }
+
+  /**
+   * Writes out what the asynchronous destination still buffers and waits for the write in
+   * flight, so nothing is lost or reordered when the process exits right after.
+   */
+  flush(): Promise<void> {
+    return new Promise((resolve) => this.logger.flush(() => resolve()));
+  }
 }
 
 @Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      providers: [{ provide: LOG_DESTINATION, useValue: undefined }],
+  providers: [
+    { provide: LOG_DESTINATION, useValue: undefined },
+    {
+      provide: LOGGER,
       inject: [APP_CONFIG, LOG_DESTINATION],
       useFactory: (config: AppConfig, destination?: DestinationStream) =>
-        buildLoggerParams(config, destination),
-    }),
+        createLogger(config, destination),
+    },
+    AppLogger,
   ],
+  exports: [LOGGER, AppLogger],
 })
 export class LoggingModule {}

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, Module } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
-import { Response } from 'express';
+import { FastifyReply as Response } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../errors/app-error';
@@ -43,7 +43,7 @@ export class AuthRateLimitGuard extends ThrottlerGuard {
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire));
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+    context.switchToHttp().getResponse<Response>().header('Retry-After', String(retryAfter));
     await Promise.resolve();
     throw new AppError('TOO_MANY_REQUESTS', `Too many attempts; retry in ${retryAfter} s`);
   }

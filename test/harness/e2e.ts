@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/http/configure-app';
+import { createHttpAdapter } from '../../src/http/http-adapter';
 import { LOG_DESTINATION } from '../../src/logging/logging.module';
 import { DestinationStream } from 'pino';
 
@@ -63,12 +65,13 @@ export async function createTestApp(
   const builder = Test.createTestingModule({ imports: [AppModule] });
   if (logDestination) builder.overrideProvider(LOG_DESTINATION).useValue(logDestination);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
-    bodyParser: false,
-    logger: ['error', 'warn'],
-  });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter(loadConfig()),
+    { bodyParser: false, logger: ['error', 'warn'] },
+  );
   configureApp(app);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer() as Parameters<typeof request>[0];
   return { app, http: () => request(server) };
 }
