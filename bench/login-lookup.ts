@@ -11,14 +11,11 @@
  *   BENCH_DATABASE_URL=postgres://... npm run bench:login
  *   BENCH_USERS=20000 BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CLIENTS=8 npm run bench:login
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
-import { findPgBinDir, startLocalCluster, stopLocalCluster } from '../tools/db/local-cluster';
+import { benchDatabase } from './database';
+import { pgbench } from './pgbench';
+
+const log = (message: string): void => console.log(`[bench] ${message}`);
 
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const USERS_PER_TENANT = 10;
@@ -73,71 +70,17 @@ async function taskCount(url: string, sql: string): Promise<string> {
   }
 }
 
-function pgbench(url: string, scriptFile: string): { tps: number; latencyMs: number } {
-  const parsed = new URL(url);
-  const result = spawnSync(
-    join(findPgBinDir(), 'pgbench'),
-    [
-      '-n',
-      '-h',
-      parsed.hostname,
-      '-p',
-      parsed.port || '5432',
-      '-U',
-      decodeURIComponent(parsed.username || 'postgres'),
-      '-c',
-      String(CLIENTS),
-      '-j',
-      '2',
-      '-T',
-      String(SECONDS),
-      '-f',
-      scriptFile,
-      parsed.pathname.slice(1),
-    ],
-    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: decodeURIComponent(parsed.password) } },
-  );
-  if (result.status !== 0) throw new Error(`pgbench failed:\n${result.stderr}`);
-  const tps = Number(/tps = ([\d.]+)/.exec(result.stdout)?.[1]);
-  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(result.stdout)?.[1]);
-  return { tps, latencyMs };
-}
-
 async function main(): Promise<void> {
-  let url = process.env.BENCH_DATABASE_URL;
-  const clusterDir = resolve(__dirname, '..', '.db', 'bench');
-  let citus = false;
-  if (!url) {
-    const state = await startLocalCluster({
-      dir: clusterDir,
-      basePort: Number(process.env.BENCH_PORT ?? 54340),
-      database: 'notes_bench',
-      citus: 'auto',
-      workers: 2,
-      fast: true,
-    });
-    url = state.url;
-    const dataSource = new DataSource({ ...buildDataSourceOptions({ url }), logging: false });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
-    await dataSource.destroy();
-  }
-  const scripts = mkdtempSync(join(tmpdir(), 'bench-'));
+  const db = await benchDatabase({ name: 'bench-login', fast: true, log });
   try {
-    const check = new Client({ connectionString: url });
-    await check.connect();
-    citus =
-      (await check.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).rowCount === 1;
-    await check.end();
-
+    const { url, citus } = db;
     console.log(
       `seeding ${USERS} users in ${Math.ceil(USERS / USERS_PER_TENANT)} tenants (citus: ${citus})`,
     );
     await seed(url);
-    const files: Record<string, string> = {};
+    const scripts: Record<string, string> = {};
     for (const [name, sql] of Object.entries(QUERIES)) {
-      files[name] = join(scripts, `${name}.sql`);
-      writeFileSync(files[name], `\\set n random(1, ${USERS})\n${sql}\n`);
+      scripts[name] = `\\set n random(1, ${USERS})\n${sql}\n`;
       console.log(`${name}: ${await taskCount(url, sql)}`);
     }
 
@@ -149,7 +92,12 @@ async function main(): Promise<void> {
       // Alternate the order so neither side always runs on a warmer or quieter machine.
       const order = round % 2 === 1 ? ['baseline', 'directory'] : ['directory', 'baseline'];
       for (const name of order) {
-        const sample = pgbench(url, files[name]);
+        const run = pgbench(url, scripts[name], {
+          clients: CLIENTS,
+          seconds: SECONDS,
+          prepared: false,
+        });
+        const sample = { tps: run.rps, latencyMs: (CLIENTS * 1000) / Math.max(run.rps, 1e-9) };
         samples[name].push(sample);
         console.log(
           `round ${round} ${name.padEnd(9)} ${sample.tps.toFixed(0).padStart(7)} lookups/s  ${sample.latencyMs.toFixed(2)} ms`,
@@ -168,8 +116,7 @@ async function main(): Promise<void> {
         `(per round: ${ratios.map((r) => r.toFixed(1)).join(', ')})`,
     );
   } finally {
-    rmSync(scripts, { recursive: true, force: true });
-    if (!process.env.BENCH_DATABASE_URL) stopLocalCluster(clusterDir, { destroy: true });
+    db.stop();
   }
 }
 

@@ -1,0 +1,69 @@
+import autocannon from 'autocannon';
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface Sample {
+  /** Completed requests (or transactions) per second over the whole window. */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Answers outside 2xx, plus connection errors and timeouts: the bench wants zero. */
+  non2xx: number;
+  total: number;
+}
+
+/**
+ * Closed-loop HTTP load with autocannon: `connections` keep-alive connections, each sending its
+ * next request when the previous one is answered; every request is built by `next()`.
+ */
+export async function httpLoad(
+  baseUrl: string,
+  options: { connections: number; seconds: number },
+  next: () => RequestSpec,
+): Promise<Sample> {
+  const result = await autocannon({
+    url: baseUrl,
+    connections: options.connections,
+    duration: options.seconds,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const spec = next();
+          return {
+            ...request,
+            method: spec.method,
+            path: spec.path,
+            headers: {
+              ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...spec.headers,
+            },
+            body: spec.body,
+          };
+        },
+      },
+    ],
+  });
+  const total = result.requests.total;
+  return {
+    rps: total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    total,
+  };
+}
+
+export function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)];
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
