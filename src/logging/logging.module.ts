@@ -15,9 +15,13 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 /** The service's one pino logger: request lines and Nest's own messages. */
 export const LOGGER = Symbol('LOGGER');
 
+/** How long a quiet service may hold a log line back. */
+const FLUSH_EVERY_MS = 200;
+
 /**
- * JSON lines on stdout, written in 4 kB chunks off the request path (flushed on shutdown);
- * readable single lines with LOG_PRETTY; or a stream a test hands in.
+ * JSON lines on stdout, written in chunks of up to 8 kB off the request path, and at least every
+ * 200 ms (and on shutdown, and on exit); readable single lines with LOG_PRETTY; or a stream a
+ * test hands in.
  */
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
   const options = { level: config.log.level };
@@ -28,7 +32,15 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
       transport: { target: 'pino-pretty', options: { singleLine: true, colorize: true } },
     });
   }
-  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 });
+  setInterval(() => {
+    try {
+      stdout.flush();
+    } catch {
+      // Closed (the process is exiting): nothing is left to write.
+    }
+  }, FLUSH_EVERY_MS).unref();
+  return pino(options, stdout);
 }
 
 /** Nest's logger interface over pino, so framework messages are JSON lines like the rest. */
