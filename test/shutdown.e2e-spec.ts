@@ -1,10 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { groundTruthPool, PASSWORD, unique } from './harness/e2e';
-import { freePort } from './harness/test-database';
-
-const ROOT = resolve(__dirname, '..');
+import { answersReady, startServiceProcess } from './harness/service-process';
 
 type Outcome = { content: string; status: number | 'error' };
 
@@ -14,39 +11,23 @@ type Outcome = { content: string; status: number | 'error' };
  */
 describe('Graceful shutdown (e2e)', () => {
   let child: ChildProcess;
-  let output = '';
+  let output: () => string;
   let db: Pool;
   let base: string;
 
   beforeAll(async () => {
     db = groundTruthPool();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        PORT: String(port),
-        DATABASE_URL: process.env.E2E_APP_DATABASE_URL,
-        ADMIN_DATABASE_URL: process.env.E2E_DATABASE_URL,
+    const service = await startServiceProcess(
+      {
         JWT_SECRET: 'shutdown-test-secret-long-enough-for-config',
-        BCRYPT_COST: '4',
         AUTH_RATE_LIMIT_PER_IP: '100000',
         AUTH_RATE_LIMIT_PER_EMAIL: '100000',
-        LOG_LEVEL: 'info',
-        LOG_PRETTY: 'false',
         SHUTDOWN_DELAY_MS: '400',
       },
-    });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; i < 120; i += 1) {
-      const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      if (ready?.status === 200) return;
-      await new Promise((done) => setTimeout(done, 250));
-    }
-    throw new Error(`service did not become ready:\n${output}`);
+      answersReady,
+    );
+    ({ child, base } = service);
+    output = service.output;
   });
 
   afterAll(async () => {
@@ -133,6 +114,6 @@ describe('Graceful shutdown (e2e)', () => {
     expect(outcomes.every((o) => o.status === 201 || o.status === 'error')).toBe(true);
     expect(stored).toEqual(answered);
     expect(code).toBe(0);
-    expect(output).toContain('closed cleanly');
+    expect(output()).toContain('closed cleanly');
   });
 });

@@ -1,0 +1,51 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { freePort } from './test-database';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  base: string;
+  /** Everything the process has printed so far. */
+  output: () => string;
+}
+
+/**
+ * The real entry point (src/main.ts) as its own process on a free port, against the e2e database,
+ * with production-like JSON logs on stdout. Resolves once `ready(output)` holds.
+ */
+export async function startServiceProcess(
+  env: Record<string, string>,
+  ready: (service: ServiceProcess) => Promise<boolean>,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      DATABASE_URL: process.env.E2E_APP_DATABASE_URL,
+      ADMIN_DATABASE_URL: process.env.E2E_DATABASE_URL,
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      ...env,
+    },
+  });
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const service = { child, base: `http://127.0.0.1:${port}`, output: () => output };
+  for (let i = 0; i < 240; i += 1) {
+    if (await ready(service)) return service;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`service did not become ready:\n${output}`);
+}
+
+/** Ready when /health/ready answers 200. */
+export const answersReady = async ({ base }: ServiceProcess): Promise<boolean> =>
+  (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
