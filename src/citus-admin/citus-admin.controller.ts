@@ -17,72 +17,78 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { FastifyReply as Response } from 'fastify';
+import { FastifyReply } from 'fastify';
 import { Operator } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../http/id.pipe';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../http/pagination';
-import { CitusAdminService } from './citus-admin.service';
+import { CatalogService } from './catalog.service';
 import {
   ActivityAnswer,
-  IsolateTenantDto,
-  IsolationAnswer,
   NodesAnswer,
-  RebalanceAnswer,
-  RegistrationsAnswer,
-  RegistrationsQueryDto,
   ShardsAnswer,
   ShardsQueryDto,
   TablesAnswer,
+} from './dto/catalog.dto';
+import { RebalanceAnswer } from './dto/rebalance.dto';
+import {
+  IsolateTenantDto,
+  IsolationAnswer,
   TenantAnswer,
   TenantsAnswer,
-} from './dto/cluster.dto';
+} from './dto/tenant-placement.dto';
+import { RebalanceService } from './rebalance.service';
+import { TenantPlacementService } from './tenant-placement.service';
 
 @ApiTags('admin')
 @Operator()
 @Controller('admin')
 export class CitusAdminController {
-  constructor(private readonly cluster: CitusAdminService) {}
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly placement: TenantPlacementService,
+    private readonly rebalance: RebalanceService,
+  ) {}
 
   @Get('citus/nodes')
   @ApiOperation({ summary: 'Every node with its role and a live connection check' })
   @ApiOkResponse({ type: NodesAnswer })
   nodes(): Promise<NodesAnswer> {
-    return this.cluster.nodes();
+    return this.catalog.nodes();
   }
 
   @Get('citus/tables')
   @ApiOperation({ summary: 'Distributed and reference tables: type, column, colocation, size' })
   @ApiOkResponse({ type: TablesAnswer })
   tables(): Promise<TablesAnswer> {
-    return this.cluster.tables();
+    return this.catalog.tables();
   }
 
   @Get('citus/shards')
   @ApiOperation({ summary: 'Shard placements with hash range, node and size' })
   @ApiOkResponse({ type: ShardsAnswer })
   shards(@Query() query: ShardsQueryDto): Promise<ShardsAnswer> {
-    return this.cluster.shards(query);
+    return this.catalog.shards(query);
   }
 
   @Get('citus/activity')
   @ApiOperation({ summary: 'Non-idle client activity across the cluster, without this request' })
   @ApiOkResponse({ type: ActivityAnswer })
   activity(): Promise<ActivityAnswer> {
-    return this.cluster.activity();
+    return this.catalog.activity();
   }
 
   @Get('citus/tenants')
   @ApiOperation({ summary: 'Where each tenant lives, how big and how busy it is' })
   @ApiOkResponse({ type: TenantsAnswer })
   tenants(@Query() query: PageQueryDto): Promise<TenantsAnswer> {
-    return this.cluster.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    return this.placement.tenants(query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 
   @Get('citus/tenants/:id')
   @ApiOkResponse({ type: TenantAnswer })
   @ApiNotFoundResponse({ description: 'TENANT_NOT_FOUND' })
   tenant(@Param('id', ParseIdPipe) id: string): Promise<TenantAnswer> {
-    return this.cluster.tenant(id);
+    return this.placement.tenant(id);
   }
 
   @Post('citus/tenants/:id/isolate')
@@ -98,7 +104,7 @@ export class CitusAdminController {
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: IsolateTenantDto,
   ): Promise<IsolationAnswer> {
-    return this.cluster.isolate(id, dto);
+    return this.placement.isolate(id, dto);
   }
 
   @Post('citus/rebalance')
@@ -108,8 +114,10 @@ export class CitusAdminController {
   @ApiAcceptedResponse({ type: RebalanceAnswer })
   @ApiOkResponse({ type: RebalanceAnswer, description: 'Nothing to move' })
   @ApiConflictResponse({ description: 'REBALANCE_RUNNING, or CITUS_REQUIRED on plain PostgreSQL' })
-  async startRebalance(@Res({ passthrough: true }) response: Response): Promise<RebalanceAnswer> {
-    const answer = await this.cluster.startRebalance();
+  async startRebalance(
+    @Res({ passthrough: true }) response: FastifyReply,
+  ): Promise<RebalanceAnswer> {
+    const answer = await this.rebalance.start();
     response.status(answer.jobId === null ? HttpStatus.OK : HttpStatus.ACCEPTED);
     return answer;
   }
@@ -118,13 +126,6 @@ export class CitusAdminController {
   @ApiOperation({ summary: 'Progress of the latest rebalance' })
   @ApiOkResponse({ type: RebalanceAnswer })
   rebalanceStatus(): Promise<RebalanceAnswer> {
-    return this.cluster.rebalanceStatus();
-  }
-
-  @Get('registrations')
-  @ApiOperation({ summary: 'The most recent registrations across all tenants' })
-  @ApiOkResponse({ type: RegistrationsAnswer })
-  registrations(@Query() query: RegistrationsQueryDto): Promise<RegistrationsAnswer> {
-    return this.cluster.registrations(query.limit ?? DEFAULT_PAGE_SIZE);
+    return this.rebalance.status();
   }
 }
