@@ -59,7 +59,7 @@ describe('Operator CLI (e2e)', () => {
       JWT_SECRET: 'x'.repeat(40),
       BCRYPT_COST: '4',
     };
-    const created = await run('src/citus-admin/create-operator.ts', [email], {
+    const created = await run('src/operators/create-operator.ts', [email], {
       ...env,
       OPERATOR_PASSWORD: 'a long operator password',
     });
@@ -70,14 +70,14 @@ describe('Operator CLI (e2e)', () => {
       .send({ email, password: 'a long operator password' })
       .expect(200);
 
-    const duplicate = await run('src/citus-admin/create-operator.ts', [email], {
+    const duplicate = await run('src/operators/create-operator.ts', [email], {
       ...env,
       OPERATOR_PASSWORD: 'another long password',
     });
     expect(duplicate.code).toBe(1);
     expect(duplicate.output).toContain('exists');
 
-    const short = await run('src/citus-admin/create-operator.ts', [`${unique('x')}@example.com`], {
+    const short = await run('src/operators/create-operator.ts', [`${unique('x')}@example.com`], {
       ...env,
       OPERATOR_PASSWORD: 'short',
     });

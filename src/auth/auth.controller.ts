@@ -1,10 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -15,27 +13,14 @@ import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { Auth, CurrentUser, Public } from './auth.decorators';
 import { AuthService, VerifiedLogin } from './auth.service';
 import { AuthenticatedUser } from './authenticated-user';
-import { LoginResponseDto, MeResponseDto, RegisterResponseDto } from './dto/auth-responses.dto';
+import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
-import { RegisterDto } from './dto/register.dto';
 import { LocalAuthGuard } from './local-auth.guard';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
-
-  @Public()
-  @UseGuards(AuthRateLimitGuard)
-  @Post('register')
-  @ApiCreatedResponse({ type: RegisterResponseDto })
-  @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
-  @ApiForbiddenResponse({ description: 'INVITATION_INVALID' })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
-  @ApiConflictResponse({ description: 'TENANT_NAME_TAKEN, EMAIL_TAKEN or USERNAME_TAKEN' })
-  register(@Body() dto: RegisterDto): Promise<RegisterResponseDto> {
-    return this.auth.register(dto);
-  }
 
   @Public()
   @UseGuards(AuthRateLimitGuard, LocalAuthGuard)

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { FastifyRequest as Request } from 'fastify';
-import { UserRole } from '../users/user-role';
+import { UserRole } from '../roles/roles';
 import { AuthenticatedUser, Principal } from './authenticated-user';
 
 export const IS_PUBLIC = 'auth:isPublic';

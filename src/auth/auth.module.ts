@@ -1,37 +1,22 @@
-import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule, JwtModuleOptions } from '@nestjs/jwt';
+import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
-import { JWT_ALGORITHM } from './auth.constants';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
+import { jwtModuleOptions, TokenService } from './token.service';
 
-/** Signing and verification settings shared by the tenant and operator token issuers. */
-export function jwtModuleOptions(config: AppConfig): JwtModuleOptions {
-  return {
-    secret: config.jwt.secret,
-    signOptions: {
-      algorithm: JWT_ALGORITHM,
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      expiresIn: config.jwt.ttlSeconds,
-    },
-    verifyOptions: {
-      algorithms: [JWT_ALGORITHM],
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-    },
-  };
-}
-
+/**
+ * Tenant users' login and the one global guard. TokenService is the only issuer and checker of
+ * access tokens (tenant users and operators).
+ */
 @Module({
   imports: [
     AuthRateLimitModule,
@@ -42,10 +27,12 @@ export function jwtModuleOptions(config: AppConfig): JwtModuleOptions {
   ],
   controllers: [AuthController],
   providers: [
+    TokenService,
     AuthService,
     JwtStrategy,
     LocalStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
+  exports: [TokenService],
 })
 export class AuthModule {}

@@ -1,12 +1,12 @@
-import { JwtService } from '@nestjs/jwt';
 import * as bcrypt from 'bcrypt';
-import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantsService } from '../tenants/tenants.service';
 import { UsersService } from '../users/users.service';
+import { PasswordHasher } from '../credentials/passwords';
 import { AuthService } from './auth.service';
+import { TokenService } from './token.service';
 
 jest.mock('bcrypt', () => {
   const actual = jest.requireActual<typeof import('bcrypt')>('bcrypt');
@@ -45,15 +45,16 @@ describe(AuthService.name, () => {
         Promise.resolve(ids.map((id) => ({ id, name: `T${id}` }))),
       ),
     };
+    const passwords = new PasswordHasher(config);
+    await passwords.onModuleInit();
+    (bcrypt.compare as jest.Mock).mockClear();
     service = new AuthService(
-      config,
-      {} as DataSource,
-      new JwtService(),
+      passwords,
+      {} as TokenService,
       context,
       tenants as unknown as TenantsService,
       users as unknown as UsersService,
     );
-    await service.onModuleInit();
   });
 
   const user = (tenantId: string, id: string) => ({

@@ -1,22 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import * as bcrypt from 'bcrypt';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { Injectable } from '@nestjs/common';
+import { PasswordHasher } from '../credentials/passwords';
 import { AppError } from '../errors/app-error';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantView } from '../tenants/dto/tenant.view';
 import { TenantEntity } from '../tenants/tenant.entity';
-import { invitationInvalid, TenantsService } from '../tenants/tenants.service';
+import { TenantsService } from '../tenants/tenants.service';
 import { UserView } from '../users/dto/user.view';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AuthenticatedUser, UserTokenClaims } from './authenticated-user';
-import { LoginResponseDto, MeResponseDto, RegisterResponseDto } from './dto/auth-responses.dto';
+import { AuthenticatedUser } from './authenticated-user';
+import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
-import { RegisterDto } from './dto/register.dto';
+import { TokenService } from './token.service';
 
 export interface VerifiedLogin {
   user: UserEntity;
@@ -25,58 +20,16 @@ export interface VerifiedLogin {
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
 
+/** Tenant users' login and who they are; sign-up is the tenants module's. */
 @Injectable()
-export class AuthService implements OnModuleInit {
-  /** Compared against when the email is unknown, so both failures cost one bcrypt verification. */
-  private dummyHash = '';
-
+export class AuthService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
-    private readonly jwt: JwtService,
+    private readonly passwords: PasswordHasher,
+    private readonly tokens: TokenService,
     private readonly context: TenantContext,
     private readonly tenants: TenantsService,
     private readonly users: UsersService,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await bcrypt.hash(randomBytes(16).toString('hex'), this.config.bcryptCost);
-  }
-
-  /**
-   * A new tenant name creates the tenant with this user as owner; an existing one needs an
-   * invitation of that tenant. Tenant, user, directory entry and invitation use commit together.
-   */
-  async register(dto: RegisterDto): Promise<RegisterResponseDto> {
-    // Hashing outside the transaction keeps row locks short.
-    const passwordHash = await bcrypt.hash(dto.password, this.config.bcryptCost);
-
-    return this.dataSource.transaction(async (manager) => {
-      const existing = await this.tenants.findByName(dto.tenantName, manager);
-      if (!existing && dto.inviteCode) {
-        throw invitationInvalid();
-      }
-      if (existing && !dto.inviteCode) {
-        throw new AppError(
-          'TENANT_NAME_TAKEN',
-          `Tenant name "${dto.tenantName}" is already taken; joining it needs an inviteCode`,
-        );
-      }
-      const tenant = existing ?? (await this.tenants.create(dto.tenantName, manager));
-
-      return this.context.run({ tenantId: tenant.id }, async () => {
-        const role = dto.inviteCode
-          ? await this.tenants.invitationRole(dto.inviteCode, manager)
-          : 'owner';
-        const user = await this.users.create(
-          { username: dto.username, email: dto.email, passwordHash, role },
-          manager,
-        );
-        if (dto.inviteCode) await this.tenants.consumeInvitation(dto.inviteCode, user.id, manager);
-        return { tenant: TenantView.from(tenant), user: UserView.from(user) };
-      });
-    });
-  }
 
   /**
    * Finds the tenants of this email with one single-shard directory lookup, then checks the
@@ -95,7 +48,7 @@ export class AuthService implements OnModuleInit {
     });
 
     if (candidates.length === 0) {
-      await bcrypt.compare(dto.password, this.dummyHash);
+      await this.passwords.verify(dto.password, undefined);
       throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
     }
 
@@ -103,7 +56,7 @@ export class AuthService implements OnModuleInit {
       candidates.map((entry) =>
         this.context.run({ tenantId: entry.tenantId }, async () => {
           const user = await this.users.findWithPasswordHash(entry.userId);
-          const ok = user ? await bcrypt.compare(dto.password, user.passwordHash) : false;
+          const ok = await this.passwords.verify(dto.password, user?.passwordHash);
           return ok && user ? user : undefined;
         }),
       ),
@@ -131,17 +84,8 @@ export class AuthService implements OnModuleInit {
   }
 
   async issueToken({ user, tenant }: VerifiedLogin): Promise<LoginResponseDto> {
-    const claims: UserTokenClaims = {
-      scope: 'tenant',
-      sub: user.id,
-      tid: user.tenantId,
-      role: user.role,
-    };
-    const accessToken = await this.jwt.signAsync(claims);
     return {
-      accessToken,
-      tokenType: 'Bearer',
-      expiresIn: this.config.jwt.ttlSeconds,
+      ...(await this.tokens.signTenant(user)),
       user: UserView.from(user),
       tenant: TenantView.from(tenant),
     };

@@ -1,4 +1,4 @@
-import { UserRole } from '../users/user-role';
+import { UserRole } from '../roles/roles';
 
 /** A tenant user, as a verified access token describes them; attached to the request by passport. */
 export interface AuthenticatedUser {
@@ -15,19 +15,3 @@ export interface AuthenticatedOperator {
 }
 
 export type Principal = AuthenticatedUser | AuthenticatedOperator;
-
-/** Tokens say which API they are for; a token for one is refused (403) by the other. */
-export type TokenScope = 'tenant' | 'operator';
-
-/** Claims inside a tenant user's JWT. `sub` is the user id, `tid` the tenant id. */
-export interface UserTokenClaims {
-  scope: 'tenant';
-  sub: string;
-  tid: string;
-  role: UserRole;
-}
-
-export interface OperatorTokenClaims {
-  scope: 'operator';
-  sub: string;
-}

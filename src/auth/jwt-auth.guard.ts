@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { FastifyRequest as Request } from 'fastify';
 import { AppError, toError } from '../errors/app-error';
 import { TenantContext } from '../tenancy/tenant-context';
-import { UserRole } from '../users/user-role';
+import { UserRole } from '../roles/roles';
 import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './auth.decorators';
 import { Principal } from './authenticated-user';
 

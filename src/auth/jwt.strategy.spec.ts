@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error';
-import { principalFromClaims } from './jwt.strategy';
+import { principalFromClaims } from './token.service';
 import { VerifiedTokens } from './verified-tokens';
 
 describe(principalFromClaims.name, () => {

@@ -2,14 +2,6 @@ import { ApiProperty } from '@nestjs/swagger';
 import { UserView } from '../../users/dto/user.view';
 import { TenantView } from '../../tenants/dto/tenant.view';
 
-export class RegisterResponseDto {
-  @ApiProperty({ type: TenantView })
-  tenant!: TenantView;
-
-  @ApiProperty({ type: UserView })
-  user!: UserView;
-}
-
 export class LoginResponseDto {
   @ApiProperty()
   accessToken!: string;

@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { NormalizedEmail } from '../../http/transforms';
+
+export class OperatorLoginDto {
+  @ApiProperty({ example: 'ops@example.com' })
+  @NormalizedEmail()
+  email!: string;
+
+  @ApiProperty()
+  @IsString()
+  @Length(1, 1024)
+  password!: string;
+}
+
+export class OperatorTokenDto {
+  @ApiProperty({ description: 'Use with the "operator" security scheme' })
+  accessToken!: string;
+
+  @ApiProperty({ example: 'Bearer' })
+  tokenType!: 'Bearer';
+
+  @ApiProperty({ example: 3600 })
+  expiresIn!: number;
+}
