@@ -4,7 +4,7 @@ import { AuthenticatedUser } from '../auth/authenticated-user';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, toPage } from '../http/pagination';
 import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
-import { MANAGER_ROLES } from '../users/user-role';
+import { isManager } from '../roles/roles';
 import {
   CreateNoteDto,
   ListNotesQueryDto,
@@ -76,9 +76,12 @@ export class NotesService {
   }
 }
 
-/** The notes an actor may change: any note for owners and admins, otherwise their own. */
+/**
+ * The note as the actor may change it: any note for managers, otherwise only their own (the
+ * rule of mayChangeNote, put in the statement's WHERE so the check and the change are one).
+ */
 function modifiable(actor: AuthenticatedUser, id: string): Where<NoteEntity> {
-  return MANAGER_ROLES.includes(actor.role) ? { id } : { id, userId: actor.userId };
+  return isManager(actor.role) ? { id } : { id, userId: actor.userId };
 }
 
 function notFound(id: string): AppError {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { UserRole } from '../users/user-role';
+import { UserRole } from '../roles/roles';
 
 /** Distributed by tenant_id and colocated with users. Only a hash of the code is stored. */
 @Entity({ name: 'invitations' })

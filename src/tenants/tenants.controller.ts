@@ -2,14 +2,19 @@ import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentUser } from '../auth/auth.decorators';
 import { AuthenticatedUser } from '../auth/authenticated-user';
+import { MANAGER_ROLES } from '../roles/roles';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
 import { TenantView } from './dto/tenant.view';
+import { InvitationsService } from './invitations.service';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
 @Controller('tenants/current')
 export class TenantsController {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly invitations: InvitationsService,
+  ) {}
 
   @Get()
   @Auth()
@@ -19,12 +24,12 @@ export class TenantsController {
   }
 
   @Post('invitations')
-  @Auth('owner', 'admin')
+  @Auth(...MANAGER_ROLES)
   @ApiCreatedResponse({ type: InvitationCreatedDto })
   invite(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: CreateInvitationDto,
   ): Promise<InvitationCreatedDto> {
-    return this.tenants.createInvitation(user, dto);
+    return this.invitations.create(user, dto);
   }
 }

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { UserRole } from './user-role';
+import { UserRole } from '../roles/roles';
 
 /** Distributed by tenant_id: every key leads with it so a tenant's rows share one shard. */
 @Entity({ name: 'users' })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, LessThan, Repository } from 'typeorm';
+import { EntityManager, LessThan } from 'typeorm';
+import { GlobalRepositories } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../http/pagination';
@@ -8,7 +8,7 @@ import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.reposito
 import { UserView } from './dto/user.view';
 import { LoginDirectoryEntry } from './login-directory.entity';
 import { UserEntity } from './user.entity';
-import { UserRole } from './user-role';
+import { UserRole } from '../roles/roles';
 
 export interface NewUser {
   username: string;
@@ -21,20 +21,19 @@ export interface NewUser {
 export class UsersService {
   constructor(
     private readonly scoped: TenantScopedRepositoryFactory,
-    @InjectRepository(LoginDirectoryEntry)
-    private readonly directory: Repository<LoginDirectoryEntry>,
+    private readonly global: GlobalRepositories,
   ) {}
 
   /**
    * Inserts the user into the current tenant and its login directory entry in the caller's
    * transaction. The two rows live on different shards; Citus commits them atomically (2PC).
    */
-  async create(user: NewUser, manager: EntityManager): Promise<UserEntity> {
-    const users = this.scoped.for(UserEntity, manager);
+  async create(user: NewUser, tx: EntityManager): Promise<UserEntity> {
+    const users = this.scoped.for(UserEntity, tx);
     let created: UserEntity;
     try {
       created = await users.insert(user);
-      await manager.getRepository(LoginDirectoryEntry).insert({
+      await this.global.for(LoginDirectoryEntry, tx).insert({
         email: user.email,
         tenantId: created.tenantId,
         userId: created.id,
@@ -74,7 +73,9 @@ export class UsersService {
 
   /** Single-shard: login_directory is distributed by email. Not tenant-scoped by design. */
   findLogins(email: string): Promise<LoginDirectoryEntry[]> {
-    return this.directory.find({ where: { email }, order: { tenantId: 'ASC' } });
+    return this.global
+      .for(LoginDirectoryEntry)
+      .find({ where: { email }, order: { tenantId: 'ASC' } });
   }
 }
 

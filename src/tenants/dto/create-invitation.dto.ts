@@ -1,10 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { UserRole } from '../../users/user-role';
-
-export const INVITABLE_ROLES = ['admin', 'member'] as const;
-export type InvitableRole = Extract<UserRole, (typeof INVITABLE_ROLES)[number]>;
+import { INVITABLE_ROLES, InvitableRole } from '../../roles/roles';
 export const MAX_INVITATION_HOURS = 720;
 
 export class CreateInvitationDto {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { UserEntity } from '../user.entity';
-import { USER_ROLES, UserRole } from '../user-role';
+import { USER_ROLES, UserRole } from '../../roles/roles';
 
 /** What the API shows of a user. The password hash has no field here, so it cannot leak. */
 export class UserView {

@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ByteLength, NormalizedEmail, Trim, TrimLowerCase } from '../../http/transforms';
+import { UserView } from '../../users/dto/user.view';
+import { TenantView } from './tenant.view';
+
+export class RegisterDto {
+  @ApiProperty({
+    example: 'Acme Corp',
+    description: 'New organisation, or one you were invited to',
+  })
+  @Trim()
+  @IsString()
+  @Length(2, 100)
+  tenantName!: string;
+
+  @ApiProperty({ example: 'alice', description: '3-32 of a-z 0-9 _ . - (stored lower-cased)' })
+  @TrimLowerCase()
+  @IsString()
+  @Matches(/^[a-z0-9_.-]{3,32}$/, {
+    message: 'username must be 3 to 32 characters of a-z, 0-9, _, . or -',
+  })
+  username!: string;
+
+  @ApiProperty({ example: 'alice@example.com' })
+  @NormalizedEmail()
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery', minLength: 8, maxLength: 72 })
+  @IsString()
+  @ByteLength(8, 72)
+  password!: string;
+
+  @ApiPropertyOptional({ description: 'Invitation code to join an existing organisation' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @Length(10, 200)
+  inviteCode?: string;
+}
+
+export class RegisterResponseDto {
+  @ApiProperty({ type: TenantView })
+  tenant!: TenantView;
+
+  @ApiProperty({ type: UserView })
+  user!: UserView;
+}
