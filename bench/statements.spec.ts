@@ -1,12 +1,8 @@
 import { LessThan } from 'typeorm';
 import { NoteEntity } from '../src/notes/note.entity';
 import { TenantContext } from '../src/tenancy/tenant-context';
-import {
-  ScopedTable,
-  SqlExecutor,
-  Statement,
-  TenantScopedRepository,
-} from '../src/tenancy/tenant-scoped.repository';
+import { ScopedTable, TenantScopedRepository } from '../src/tenancy/tenant-scoped.repository';
+import { SqlExecutor, Statement } from '../src/database/sql';
 import { entityMetadata } from '../test/harness/entity-metadata';
 import { forPgbench, NOTE_SQL } from './statements';
 

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module';
 import { CitusAdminModule } from './citus-admin/citus-admin.module';
-import { AppConfig } from './config/app-config';
-import { APP_CONFIG, ConfigModule } from './config/config.module';
-import { buildDataSourceOptions } from './database/data-source-options';
+import { ConfigModule } from './config/config.module';
+import { CredentialsModule } from './credentials/credentials.module';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
-import { LoggingModule } from './logging/logging.module';
 import { AllExceptionsFilter } from './http/exception.filter';
+import { LoggingModule } from './logging/logging.module';
 import { NotesModule } from './notes/notes.module';
+import { OperatorsModule } from './operators/operators.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
@@ -18,23 +18,16 @@ import { UsersModule } from './users/users.module';
   imports: [
     ConfigModule,
     LoggingModule,
-    TypeOrmModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        buildDataSourceOptions({
-          url: config.databaseUrl,
-          poolSize: config.databasePoolSize,
-          statementTimeoutMs: config.database.statementTimeoutMs,
-          connectTimeoutMs: config.database.connectTimeoutMs,
-        }),
-    }),
+    DatabaseModule,
     TenancyModule,
+    CredentialsModule,
     AuthModule,
     TenantsModule,
     UsersModule,
     NotesModule,
-    HealthModule,
+    OperatorsModule,
     CitusAdminModule,
+    HealthModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { ShutdownState } from './health/shutdown-state';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
 import { AppLogger } from './logging/logging.module';
@@ -18,29 +17,11 @@ async function serve(config: AppConfig): Promise<void> {
   const logger = app.get(AppLogger);
   app.useLogger(logger);
   configureApp(app);
+  // SIGTERM / SIGINT run the lifecycle hooks (ShutdownState turns readiness off and waits, the
+  // listener closes, the pools close), then exit 0; process.exit lets pino flush on 'exit'.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.port, config.host);
   logger.log(`listening on ${config.host}:${config.port} (docs at /docs)`, 'Bootstrap');
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    // Readiness fails first, so a load balancer stops routing here; then the listener closes,
-    // in-flight requests finish, and the database pools close last.
-    app.get(ShutdownState).begin();
-    logger.log(`${signal}: readiness off, closing in ${config.shutdown.delayMs} ms`, 'Shutdown');
-    setTimeout(() => {
-      logger.error(`still busy after ${config.shutdown.timeoutMs} ms: exiting`, 'Shutdown');
-      void logger.flush().finally(() => process.exit(1));
-    }, config.shutdown.delayMs + config.shutdown.timeoutMs).unref();
-    await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
-    await app.close();
-    logger.log('closed cleanly', 'Shutdown');
-    await logger.flush();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /** A worker that dies this soon after its start failed to boot: restarting it would loop. */

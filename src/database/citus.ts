@@ -1,4 +1,5 @@
-import { QueryRunner } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryRunner } from 'typeorm';
 
 /** Anything that runs SQL: a DataSource, an EntityManager or a migration's QueryRunner. */
 interface Queryable {
@@ -29,4 +30,24 @@ export async function detectCitusForMigration(
     await runner.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
   }
   return citus;
+}
+
+/**
+ * Whether the service runs on Citus, asked once (extensions do not come and go under a running
+ * service). Health, the cluster views and the admin actions all ask here.
+ */
+@Injectable()
+export class CitusDetector {
+  private answer?: Promise<boolean>;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  installed(): Promise<boolean> {
+    this.answer ??= citusInstalled(this.dataSource).catch((error: unknown) => {
+      // Not cached: the next call asks again (the database may just have been unreachable).
+      this.answer = undefined;
+      throw error;
+    });
+    return this.answer;
+  }
 }

@@ -1,20 +1,11 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
-import { InvitationEntity } from '../tenants/invitation.entity';
-import { TenantEntity } from '../tenants/tenant.entity';
-import { LoginDirectoryEntry } from '../users/login-directory.entity';
-import { UserEntity } from '../users/user.entity';
-import { NoteEntity } from '../notes/note.entity';
-import { OperatorEntity } from '../citus-admin/operator.entity';
 
-export const ENTITIES = [
-  TenantEntity,
-  UserEntity,
-  LoginDirectoryEntry,
-  NoteEntity,
-  InvitationEntity,
-  OperatorEntity,
-];
+/**
+ * Entities are found by file name (`*.entity.ts` / `.js`), so this layer names no feature module
+ * and the app and the migration CLI load the same set.
+ */
+export const ENTITIES_GLOB = join(__dirname, '..', '**', '*.entity.{ts,js}');
 
 // Migrations live at the repository root, next to src/, both as .ts (ts-node) and compiled .js.
 const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '[0-9]*-*.{ts,js}');
@@ -32,7 +23,7 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
   return {
     type: 'postgres',
     url: settings.url,
-    entities: ENTITIES,
+    entities: [ENTITIES_GLOB],
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,

@@ -1,10 +1,16 @@
-import { FastifyReply as Response } from 'fastify';
+import { Test } from '@nestjs/testing';
+import { TerminusModule } from '@nestjs/terminus';
+import { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CitusDetector } from '../database/citus';
+import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
 
-function fakeResponse(): Response & { statusCode: number } {
-  const response = { statusCode: 200 } as Response & { statusCode: number };
+function fakeResponse(): FastifyReply & { statusCode: number } {
+  const response = { statusCode: 200 } as FastifyReply & { statusCode: number };
   response.status = jest.fn((code: number) => {
     response.statusCode = code;
     return response;
@@ -15,31 +21,50 @@ function fakeResponse(): Response & { statusCode: number } {
 /** A DataSource whose answers depend on the SQL, like the real one. */
 function database(answers: {
   ping?: () => Promise<unknown>;
-  citus?: boolean;
   workers?: Array<{ nodename: string; nodeport: number; success: boolean }>;
 }): DataSource {
   return {
+    options: { type: 'postgres' },
     query: jest.fn((sql: string) => {
       if (sql === 'SELECT 1') return (answers.ping ?? (() => Promise.resolve([{}])))();
-      if (sql.includes('pg_extension')) return Promise.resolve(answers.citus ? [{}] : []);
       if (sql.includes('run_command_on_workers')) return Promise.resolve(answers.workers ?? []);
       return Promise.reject(new Error(`unexpected SQL ${sql}`));
     }),
   } as unknown as DataSource;
 }
 
+const config: AppConfig = loadConfig({
+  NODE_ENV: 'test',
+  DATABASE_URL: 'postgres://u@localhost/db',
+  SHUTDOWN_DELAY_MS: '0',
+});
+
+async function controllerFor(dataSource: DataSource, citus = false) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TerminusModule.forRoot({ logger: false })],
+    controllers: [HealthController],
+    providers: [
+      ShutdownState,
+      CitusWorkersIndicator,
+      { provide: APP_CONFIG, useValue: config },
+      { provide: DataSource, useValue: dataSource },
+      { provide: CitusDetector, useValue: { installed: () => Promise.resolve(citus) } },
+    ],
+  }).compile();
+  return { controller: moduleRef.get(HealthController), shutdown: moduleRef.get(ShutdownState) };
+}
+
 describe(HealthController.name, () => {
   it('should report ready when the database answers', async () => {
-    const controller = new HealthController(database({}), new ShutdownState());
+    const { controller } = await controllerFor(database({}));
     const response = fakeResponse();
     await expect(controller.ready(response)).resolves.toEqual({ status: 'ok', database: 'up' });
     expect(response.statusCode).toBe(200);
   });
 
   it('should answer 503 when the database fails', async () => {
-    const controller = new HealthController(
+    const { controller } = await controllerFor(
       database({ ping: () => Promise.reject(new Error('connection refused')) }),
-      new ShutdownState(),
     );
     const response = fakeResponse();
     await expect(controller.ready(response)).resolves.toEqual({
@@ -50,12 +75,11 @@ describe(HealthController.name, () => {
   });
 
   it('should answer 503 when the database hangs instead of hanging with it', async () => {
+    const { controller } = await controllerFor(
+      database({ ping: () => new Promise(() => undefined) }),
+    );
     jest.useFakeTimers();
     try {
-      const controller = new HealthController(
-        database({ ping: () => new Promise(() => undefined) }),
-        new ShutdownState(),
-      );
       const response = fakeResponse();
       const pending = controller.ready(response);
       await jest.advanceTimersByTimeAsync(2_500);
@@ -71,10 +95,7 @@ describe(HealthController.name, () => {
       { nodename: 'w1', nodeport: 5432, success: true },
       { nodename: 'w2', nodeport: 5432, success: false },
     ];
-    const controller = new HealthController(
-      database({ citus: true, workers }),
-      new ShutdownState(),
-    );
+    const { controller } = await controllerFor(database({ workers }), true);
     const response = fakeResponse();
     await expect(controller.ready(response)).resolves.toEqual({
       status: 'unavailable',
@@ -88,8 +109,7 @@ describe(HealthController.name, () => {
   });
 
   it('should turn unready as soon as shutdown begins, while liveness stays ok', async () => {
-    const shutdown = new ShutdownState();
-    const controller = new HealthController(database({}), shutdown);
+    const { controller, shutdown } = await controllerFor(database({}));
     shutdown.begin();
     const response = fakeResponse();
     await expect(controller.ready(response)).resolves.toMatchObject({ status: 'shutting_down' });

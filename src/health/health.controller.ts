@@ -1,18 +1,12 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { FastifyReply as Response } from 'fastify';
-import { DataSource } from 'typeorm';
+import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
-import { citusInstalled } from '../database/citus';
+import { CitusWorkersIndicator, WorkerHealth } from './citus-workers.indicator';
 import { ShutdownState } from './shutdown-state';
 
 const READY_TIMEOUT_MS = 2_000;
-
-export interface WorkerHealth {
-  host: string;
-  port: number;
-  reachable: boolean;
-}
 
 export interface Readiness {
   status: 'ok' | 'unavailable' | 'shutting_down';
@@ -20,23 +14,14 @@ export interface Readiness {
   workers?: WorkerHealth[];
 }
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref(),
-    ),
-  ]);
-}
-
 @ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
-  private citus?: boolean;
-
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly workers: CitusWorkersIndicator,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -55,42 +40,31 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     description: 'Shutting down, or the database or a worker is down',
   })
-  async ready(@Res({ passthrough: true }) response: Response): Promise<Readiness> {
+  async ready(@Res({ passthrough: true }) response: FastifyReply): Promise<Readiness> {
     if (this.shutdown.shuttingDown) {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'shutting_down', database: 'up' };
     }
-    try {
-      await withTimeout(this.dataSource.query('SELECT 1'));
-    } catch {
-      response.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { status: 'unavailable', database: 'down' };
-    }
-    const workers = await this.workers();
-    if (workers?.some((worker) => !worker.reachable)) {
-      response.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { status: 'unavailable', database: 'up', workers };
-    }
-    return workers ? { status: 'ok', database: 'up', workers } : { status: 'ok', database: 'up' };
-  }
-
-  private async workers(): Promise<WorkerHealth[] | undefined> {
-    this.citus ??= await citusInstalled(this.dataSource);
-    if (!this.citus) return undefined;
-    try {
-      const rows: Array<{ nodename: string; nodeport: number; success: boolean }> =
-        await withTimeout(
-          this.dataSource.query(
-            `SELECT nodename, nodeport, success FROM run_command_on_workers('SELECT 1')`,
-          ),
-        );
-      return rows.map((row) => ({
-        host: row.nodename,
-        port: Number(row.nodeport),
-        reachable: row.success === true,
-      }));
-    } catch {
-      return [{ host: 'unknown', port: 0, reachable: false }];
-    }
+    const result = await this.health
+      .check([
+        () => this.database.pingCheck('database', { timeout: READY_TIMEOUT_MS }),
+        () => this.workers.check('workers', READY_TIMEOUT_MS),
+      ])
+      .catch((error: unknown) => {
+        // Terminus reports a failed check as a 503 carrying the same result.
+        if (error instanceof ServiceUnavailableException) {
+          return error.getResponse() as HealthCheckResult;
+        }
+        throw error;
+      });
+    const database = result.details.database?.status === 'up' ? 'up' : 'down';
+    const workers = result.details.workers?.workers as WorkerHealth[] | undefined;
+    const ok = result.status === 'ok';
+    if (!ok) response.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return {
+      status: ok ? 'ok' : 'unavailable',
+      database,
+      ...(workers && database === 'up' ? { workers } : {}),
+    };
   }
 }

@@ -1,11 +1,15 @@
 import { Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
 
 @Global()
 @Module({
+  // Failed checks are answered (503), not logged as errors.
+  imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [ShutdownState],
+  providers: [ShutdownState, CitusWorkersIndicator],
   exports: [ShutdownState],
 })
 export class HealthModule {}

@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type as ClassType } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsId } from './id.pipe';
@@ -28,6 +29,22 @@ export class PageQueryDto {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** The page answer of every list: `class NotePageDto extends Paginated(NoteView) {}`. */
+export function Paginated<T>(item: ClassType<T>): ClassType<Page<T>> {
+  class PageOf implements Page<T> {
+    @ApiProperty({ type: [item] })
+    items!: T[];
+
+    @ApiProperty({
+      type: String,
+      nullable: true,
+      description: 'Pass it back as `cursor` for the next page; null on the last page',
+    })
+    nextCursor!: string | null;
+  }
+  return PageOf;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { PoolExecutor, poolOf } from '../database/pool-executor';
+import { PoolExecutor, poolOf } from '../database/sql';
 import { TenantContext } from './tenant-context';
 import { TenantScopedRepositoryFactory } from './tenant-scoped.repository';
 

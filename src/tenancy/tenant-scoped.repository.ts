@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EntityManager, EntityMetadata, EntityTarget, FindOperator, ObjectLiteral } from 'typeorm';
+import { SqlExecutor, Statement, TransactionExecutor } from '../database/sql';
 import { TenantContext } from './tenant-context';
 
 export interface TenantOwned extends ObjectLiteral {
@@ -17,17 +18,6 @@ export interface FindOptions<E> {
   limit?: number;
   /** Columns to read; default: every column not marked `select: false`. */
   select?: Array<keyof E & string>;
-}
-
-export interface Statement {
-  text: string;
-  /** Name of the server-side prepared statement (parsed and planned once per connection). */
-  name: string;
-}
-
-/** Where scoped statements run: the shared pool, or the caller's transaction. */
-export interface SqlExecutor {
-  run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
 }
 
 interface Column {
@@ -263,18 +253,6 @@ export class TenantScopedRepository<E extends TenantOwned> {
       () => `DELETE FROM ${quote(this.table.name)} WHERE ${condition.sql}`,
     );
     return (await this.executor.run(statement, [tenantId, ...condition.params])).rowCount;
-  }
-}
-
-/** Runs statements on a transaction's connection (TypeORM's query runner, unnamed statements). */
-export class TransactionExecutor implements SqlExecutor {
-  constructor(private readonly manager: EntityManager) {}
-
-  async run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
-    const runner = this.manager.queryRunner;
-    if (!runner) throw new Error('TransactionExecutor needs a transaction-bound EntityManager');
-    const result = await runner.query(statement.text, params, true);
-    return { rows: result.records as R[], rowCount: result.affected ?? result.records.length };
   }
 }
 

@@ -1,0 +1,43 @@
+import { Injectable, Module } from '@nestjs/common';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+
+export const ADMIN_CONNECTION = 'admin';
+
+/**
+ * SQL on the operators' connection: cluster-wide statements that span every shard, which the
+ * tenant connection may be configured to refuse (citus.multi_task_query_log_level).
+ */
+@Injectable()
+export class ClusterSql {
+  constructor(@InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource) {}
+
+  query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.db.query<R[]>(sql, params);
+  }
+}
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      name: ADMIN_CONNECTION,
+      inject: [APP_CONFIG],
+      // The name goes in the options too, or the connection would replace the default one.
+      useFactory: (config: AppConfig) => ({
+        name: ADMIN_CONNECTION,
+        type: 'postgres' as const,
+        url: config.adminDatabaseUrl,
+        entities: [],
+        synchronize: false,
+        logging: ['warn' as const],
+        // No statement timeout: isolating or moving a big tenant legitimately takes minutes.
+        extra: { max: 3, connectionTimeoutMillis: config.database.connectTimeoutMs },
+      }),
+    }),
+  ],
+  providers: [ClusterSql],
+  exports: [ClusterSql],
+})
+export class AdminDatabaseModule {}
