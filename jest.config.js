@@ -24,7 +24,13 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
-      roots: ['<rootDir>/src', '<rootDir>/test/harness', '<rootDir>/tools', '<rootDir>/bench'],
+      roots: [
+        '<rootDir>/src',
+        '<rootDir>/test/harness',
+        '<rootDir>/test/architecture',
+        '<rootDir>/tools',
+        '<rootDir>/bench',
+      ],
       testMatch: ['**/*.spec.ts'],
     },
     {

@@ -1,8 +1,9 @@
 import { LessThan } from 'typeorm';
 import { NoteEntity } from '../src/notes/note.entity';
 import { TenantContext } from '../src/tenancy/tenant-context';
-import { ScopedTable, TenantScopedRepository } from '../src/tenancy/tenant-scoped.repository';
+import { TenantScopedRepository } from '../src/tenancy/tenant-scoped.repository';
 import { SqlExecutor, Statement } from '../src/database/sql';
+import { ScopedTable } from '../src/tenancy/scoped-table';
 import { entityMetadata } from '../test/harness/entity-metadata';
 import { forPgbench, NOTE_SQL } from './statements';
 

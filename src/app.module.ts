@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { CitusAdminModule } from './citus-admin/citus-admin.module';
-import { ConfigModule } from './config/config.module';
+import { AppConfig } from './config/app-config';
+import { APP_CONFIG, ConfigModule } from './config/config.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -20,7 +21,10 @@ import { UsersModule } from './users/users.module';
     LoggingModule,
     DatabaseModule,
     TenancyModule,
-    CredentialsModule,
+    CredentialsModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => config.bcryptCost,
+    }),
     AuthModule,
     TenantsModule,
     UsersModule,

@@ -10,9 +10,9 @@ import {
 } from '@nestjs/swagger';
 import { FastifyRequest as Request } from 'fastify';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
-import { Auth, CurrentUser, Public } from './auth.decorators';
+import { Auth, CurrentUser, Public } from '../access/access.decorators';
 import { AuthService, VerifiedLogin } from './auth.service';
-import { AuthenticatedUser } from './authenticated-user';
+import { AuthenticatedUser } from '../access/principal';
 import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
 import { LocalAuthGuard } from './local-auth.guard';

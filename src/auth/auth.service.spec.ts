@@ -45,7 +45,7 @@ describe(AuthService.name, () => {
         Promise.resolve(ids.map((id) => ({ id, name: `T${id}` }))),
       ),
     };
-    const passwords = new PasswordHasher(config);
+    const passwords = new PasswordHasher(config.bcryptCost);
     await passwords.onModuleInit();
     (bcrypt.compare as jest.Mock).mockClear();
     service = new AuthService(

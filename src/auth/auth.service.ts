@@ -8,7 +8,7 @@ import { TenantsService } from '../tenants/tenants.service';
 import { UserView } from '../users/dto/user.view';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AuthenticatedUser } from './authenticated-user';
+import { AuthenticatedUser } from '../access/principal';
 import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
 import { TokenService } from './token.service';

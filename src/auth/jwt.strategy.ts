@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { Principal } from './authenticated-user';
+import { Principal } from '../access/principal';
 import { principalFromClaims, TokenService } from './token.service';
 import { VerifiedTokens } from './verified-tokens';
 

@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../errors/app-error';
 import { isId } from '../http/id.pipe';
 import { isUserRole, UserRole } from '../roles/roles';
-import { Principal } from './authenticated-user';
+import { Principal } from '../access/principal';
 
 /** Pinned so a token can never choose its own verification algorithm (no "none", no RS/HS swap). */
 export const JWT_ALGORITHM = 'HS256';

@@ -1,4 +1,4 @@
-import { Principal } from './authenticated-user';
+import { Principal } from '../access/principal';
 
 interface Entry {
   principal: Principal;

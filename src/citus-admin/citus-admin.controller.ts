@@ -18,7 +18,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { Operator } from '../auth/auth.decorators';
+import { Operator } from '../access/access.decorators';
 import { ParseIdPipe } from '../http/id.pipe';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../http/pagination';
 import { CatalogService } from './catalog.service';

@@ -3,6 +3,15 @@ import { ShardTransferMode } from '../config/app-config';
 import { ClusterSql } from '../database/admin-database';
 import { CitusDetector } from '../database/citus';
 import {
+  ACTIVITY_ON_CITUS,
+  ACTIVITY_ON_POSTGRES,
+  PLACEMENTS,
+  TENANT_COUNTS,
+  TENANT_LOAD,
+  TENANT_PLACEMENTS,
+  TENANT_TABLE,
+} from './cluster.sql';
+import {
   HealthCheck,
   nodeRef,
   NodeRow,
@@ -16,10 +25,6 @@ import {
   TenantRow,
 } from './cluster-rows';
 import { ActivityView, NodeRef, ShardView, TableView } from './dto/catalog.dto';
-
-const QUERY_PREVIEW = 500;
-/** Tenant-owned tables are colocated with users, so its shard for a tenant is theirs too. */
-const TENANT_TABLE = 'users';
 
 /**
  * Every statement the operator views and actions send, and the mapping of their rows. Runs on
@@ -116,21 +121,12 @@ export class ClusterRepository {
     cursor?: string;
     limit: number;
   }): Promise<ShardView[]> {
-    const rows = await this.sql.query(
-      `SELECT p.placementid, s.shardid, s.logicalrelid::text AS table_name,
-              s.shardminvalue, s.shardmaxvalue, n.nodeid, n.nodename, n.nodeport, sz.size
-         FROM pg_dist_shard s
-         JOIN pg_dist_placement p ON p.shardid = s.shardid
-         JOIN pg_dist_node n ON n.groupid = p.groupid AND n.noderole = 'primary'
-         LEFT JOIN (SELECT shard_id, max(size) AS size FROM citus_shard_sizes() GROUP BY shard_id) sz
-                ON sz.shard_id = s.shardid
-        WHERE ($1::text IS NULL OR s.logicalrelid = to_regclass($1))
-          AND ($2::int IS NULL OR n.nodeid = $2)
-          AND ($3::bigint IS NULL OR p.placementid > $3)
-        ORDER BY p.placementid
-        LIMIT $4`,
-      [filter.table ?? null, filter.node ?? null, filter.cursor ?? null, filter.limit],
-    );
+    const rows = await this.sql.query(PLACEMENTS, [
+      filter.table ?? null,
+      filter.node ?? null,
+      filter.cursor ?? null,
+      filter.limit,
+    ]);
     return rows.map((row) => ({
       placementId: str(row.placementid),
       shardId: str(row.shardid),
@@ -145,26 +141,8 @@ export class ClusterRepository {
   /** Non-idle client backends, without the one asking. */
   async activity(citus: boolean): Promise<ActivityView[]> {
     const rows = citus
-      ? await this.sql.query(
-          `SELECT a.global_pid, a.pid, a.usename, a.state, a.wait_event_type, a.wait_event,
-                  a.query_start, left(a.query, ${QUERY_PREVIEW}) AS query, a.is_worker_query,
-                  n.nodeid, n.nodename, n.nodeport
-             FROM citus_stat_activity a
-             LEFT JOIN pg_dist_node n ON n.nodeid = a.nodeid
-            WHERE a.state IS DISTINCT FROM 'idle'
-              AND a.backend_type = 'client backend'
-              AND a.global_pid IS DISTINCT FROM citus_backend_gpid()
-            ORDER BY a.query_start NULLS LAST`,
-        )
-      : await this.sql.query(
-          `SELECT NULL AS global_pid, pid, usename, state, wait_event_type, wait_event,
-                  query_start, left(query, ${QUERY_PREVIEW}) AS query, false AS is_worker_query,
-                  NULL AS nodeid
-             FROM pg_stat_activity
-            WHERE state IS DISTINCT FROM 'idle' AND backend_type = 'client backend'
-              AND pid <> pg_backend_pid()
-            ORDER BY query_start NULLS LAST`,
-        );
+      ? await this.sql.query(ACTIVITY_ON_CITUS)
+      : await this.sql.query(ACTIVITY_ON_POSTGRES);
     return rows.map((row) => ({
       globalPid: optStr(row.global_pid),
       node: row.nodeid === null || row.nodeid === undefined ? null : nodeRef(row),
@@ -200,14 +178,7 @@ export class ClusterRepository {
 
   /** Users and notes per tenant. */
   async counts(ids: string[]): Promise<Array<{ tenantId: string; kind: string; n: number }>> {
-    const rows = await this.sql.query(
-      `SELECT tenant_id, 'users' AS kind, count(*) AS n FROM users
-        WHERE tenant_id = ANY($1::bigint[]) GROUP BY tenant_id
-       UNION ALL
-       SELECT tenant_id, 'notes' AS kind, count(*) AS n FROM notes
-        WHERE tenant_id = ANY($1::bigint[]) GROUP BY tenant_id`,
-      [ids],
-    );
+    const rows = await this.sql.query(TENANT_COUNTS, [ids]);
     return rows.map((row) => ({
       tenantId: str(row.tenant_id),
       kind: str(row.kind),
@@ -217,16 +188,7 @@ export class ClusterRepository {
 
   /** The shard holding each tenant, whether it holds that tenant alone, and its node. */
   async placementsOf(ids: string[]): Promise<Placement[]> {
-    const rows = await this.sql.query(
-      `SELECT t.id AS tenant_id, s.shardid, s.shardminvalue = s.shardmaxvalue AS isolated,
-              n.nodeid, n.nodename, n.nodeport
-         FROM unnest($1::bigint[]) AS t(id)
-         JOIN pg_dist_shard s
-           ON s.shardid = get_shard_id_for_distribution_column('${TENANT_TABLE}', t.id)
-         JOIN pg_dist_placement p ON p.shardid = s.shardid
-         JOIN pg_dist_node n ON n.groupid = p.groupid AND n.noderole = 'primary'`,
-      [ids],
-    );
+    const rows = await this.sql.query(TENANT_PLACEMENTS, [ids]);
     return rows.map((row) => ({
       tenantId: str(row.tenant_id),
       shardId: str(row.shardid),
@@ -237,15 +199,7 @@ export class ClusterRepository {
 
   /** citus_stat_tenants rows of these tenants, with the tracking setting on every row. */
   async tenantLoad(ids: string[]): Promise<{ setting: string; rows: Row[] }> {
-    const rows = await this.sql.query(
-      `SELECT current_setting('citus.stat_tenants_track') AS setting, st.*
-         FROM (SELECT 1) AS one
-         LEFT JOIN citus_stat_tenants st
-           ON st.tenant_attribute = ANY($1::text[])
-          AND st.colocation_id = (SELECT colocationid FROM pg_dist_partition
-                                   WHERE logicalrelid = '${TENANT_TABLE}'::regclass)`,
-      [ids],
-    );
+    const rows = await this.sql.query(TENANT_LOAD, [ids]);
     return {
       setting: str(rows[0]?.setting ?? 'none'),
       rows: rows.filter((r) => r.tenant_attribute),

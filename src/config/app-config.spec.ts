@@ -96,3 +96,32 @@ describe('operator settings', () => {
     ).toContain('ADMIN_EMAIL must be an email address');
   });
 });
+
+describe('the environment schema', () => {
+  it('should name each variable it refuses, once', () => {
+    expect(
+      problems({
+        ...base,
+        DB_PREPARED_STATEMENTS: 'yes',
+        LOG_LEVEL: 'loud',
+        CORS_ORIGINS: 'ftp://files.example.com',
+        WEB_CONCURRENCY: '0',
+        CITUS_SHARD_TRANSFER_MODE: 'fast',
+        JWT_TTL_SECONDS: '1.5',
+      }).sort(),
+    ).toEqual([
+      'CITUS_SHARD_TRANSFER_MODE must be one of block_writes, auto, force_logical',
+      'CORS_ORIGINS must be a comma-separated list like https://app.example.com',
+      'DB_PREPARED_STATEMENTS must be true or false',
+      'JWT_TTL_SECONDS must be an integer, got "1.5"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      'WEB_CONCURRENCY must be between 1 and 64, got 0',
+    ]);
+  });
+
+  it('should treat blank values as unset and keep secrets byte for byte', () => {
+    const config = loadConfig({ ...base, PORT: '  ', JWT_SECRET: ` ${'y'.repeat(40)} ` });
+    expect(config.port).toBe(3000);
+    expect(config.jwt.secret).toBe(` ${'y'.repeat(40)} `);
+  });
+});

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
 
@@ -42,6 +43,11 @@ export class CitusDetector {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** On Citus, whether the coordinator reaches each worker (see probeWorkers). */
+  workers(timeoutMs: number): Promise<WorkerReach[] | undefined> {
+    return probeWorkers(this.dataSource, timeoutMs);
+  }
+
   installed(): Promise<boolean> {
     this.answer ??= citusInstalled(this.dataSource).catch((error: unknown) => {
       // Not cached: the next call asks again (the database may just have been unreachable).
@@ -50,4 +56,28 @@ export class CitusDetector {
     });
     return this.answer;
   }
+}
+
+export interface WorkerReach {
+  host: string;
+  port: number;
+  reachable: boolean;
+}
+
+/** Whether the coordinator reaches each worker; undefined when the check takes too long. */
+export async function probeWorkers(
+  dataSource: DataSource,
+  timeoutMs: number,
+): Promise<WorkerReach[] | undefined> {
+  const probe = dataSource.query<Array<{ nodename: string; nodeport: number; success: boolean }>>(
+    `SELECT nodename, nodeport, success FROM run_command_on_workers('SELECT 1')`,
+  );
+  const rows = await Promise.race([probe, sleep(timeoutMs, undefined, { ref: false })]).catch(
+    () => undefined,
+  );
+  return rows?.map((row) => ({
+    host: row.nodename,
+    port: Number(row.nodeport),
+    reachable: row.success === true,
+  }));
 }

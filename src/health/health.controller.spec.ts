@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CitusDetector } from '../database/citus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from '../http/shutdown-state';
 
 function fakeResponse(): FastifyReply & { statusCode: number } {
   const response = { statusCode: 200 } as FastifyReply & { statusCode: number };
@@ -48,7 +48,14 @@ async function controllerFor(dataSource: DataSource, citus = false) {
       CitusWorkersIndicator,
       { provide: APP_CONFIG, useValue: config },
       { provide: DataSource, useValue: dataSource },
-      { provide: CitusDetector, useValue: { installed: () => Promise.resolve(citus) } },
+      {
+        provide: CitusDetector,
+        useFactory: () => {
+          const detector = new CitusDetector(dataSource);
+          detector.installed = () => Promise.resolve(citus);
+          return detector;
+        },
+      },
     ],
   }).compile();
   return { controller: moduleRef.get(HealthController), shutdown: moduleRef.get(ShutdownState) };

@@ -2,9 +2,9 @@ import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { CitusWorkersIndicator, WorkerHealth } from './citus-workers.indicator';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from '../http/shutdown-state';
 
 const READY_TIMEOUT_MS = 2_000;
 

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from '../http/shutdown-state';
 
 @Global()
 @Module({

@@ -2,14 +2,14 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'pino';
-import { BEARER_SCHEME, OPERATOR_SCHEME } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ShutdownState } from '../health/shutdown-state';
+import { ShutdownState } from './shutdown-state';
 import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
 import { acceptJsonOnly } from './http-adapter';
+import { BEARER_SCHEME, OPERATOR_SCHEME } from './openapi';
 import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
 

@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { normalizeEmail } from '../credentials/email';
 import { applyDecorators } from '@nestjs/common';
 import { IsEmail, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
 
@@ -37,7 +38,9 @@ export function ByteLength(
 /** An email as the service stores it: trimmed, lower-cased, at most 254 characters, well formed. */
 export const NormalizedEmail = (): PropertyDecorator =>
   applyDecorators(
-    TrimLowerCase(),
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' ? normalizeEmail(value) : value,
+    ),
     IsString(),
     MaxLength(254),
     IsEmail({}, { message: 'email must be a valid email address' }),

@@ -1,8 +1,15 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'pino';
-import { Principal } from '../auth/authenticated-user';
 
-type Request = FastifyRequest & { user?: Principal };
+/** Who made the request, as the auth guard left it on the request (only what is logged). */
+interface Caller {
+  kind?: string;
+  tenantId?: string;
+  userId?: string;
+  operatorId?: string;
+}
+
+type Request = FastifyRequest & { user?: Caller };
 
 /**
  * One JSON line per answered request: request id, method, path, route, status, duration, and

@@ -7,8 +7,8 @@ import {
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentUser } from '../auth/auth.decorators';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import { Auth, CurrentUser } from '../access/access.decorators';
+import { AuthenticatedUser } from '../access/principal';
 import { ParseIdPipe } from '../http/id.pipe';
 import {
   CreateNoteDto,

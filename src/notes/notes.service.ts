@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LessThan } from 'typeorm';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import { AuthenticatedUser } from '../access/principal';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, toPage } from '../http/pagination';
 import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';

@@ -5,7 +5,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../access/access.decorators';
 import { TokenService } from '../auth/token.service';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { OperatorLoginDto, OperatorTokenDto } from './dto/operator-login.dto';

@@ -4,12 +4,13 @@ import { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.int
 import { FastifyReply as Response } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { normalizeEmail } from '../credentials/email';
 import { AppError } from '../errors/app-error';
 
 /** The email a login or registration is for, normalised as the service stores it. */
 function emailOf(req: Record<string, unknown>): string | undefined {
   const body = req.body as { email?: unknown } | undefined;
-  return typeof body?.email === 'string' ? body.email.trim().toLowerCase() : undefined;
+  return typeof body?.email === 'string' ? normalizeEmail(body.email) : undefined;
 }
 
 function ipOf(req: Record<string, unknown>): string {
@@ -38,14 +39,15 @@ export function authRateLimitOptions(config: AppConfig): ThrottlerModuleOptions 
 
 @Injectable()
 export class AuthRateLimitGuard extends ThrottlerGuard {
-  protected override async throwThrottlingException(
+  protected override throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire));
     context.switchToHttp().getResponse<Response>().header('Retry-After', String(retryAfter));
-    await Promise.resolve();
-    throw new AppError('TOO_MANY_REQUESTS', `Too many attempts; retry in ${retryAfter} s`);
+    return Promise.reject(
+      new AppError('TOO_MANY_REQUESTS', `Too many attempts; retry in ${retryAfter} s`),
+    );
   }
 }
 

@@ -1,10 +1,11 @@
 import { IsNull, LessThan, Like, MoreThan } from 'typeorm';
 import { SqlExecutor, Statement } from '../database/sql';
+import { ScopedTable } from './scoped-table';
 import { entityMetadata } from '../../test/harness/entity-metadata';
 import { NoteEntity } from '../notes/note.entity';
 import { UserEntity } from '../users/user.entity';
 import { TenantContext, TenantContextMissingError } from './tenant-context';
-import { ScopedTable, TenantScopedRepository } from './tenant-scoped.repository';
+import { TenantScopedRepository } from './tenant-scoped.repository';
 
 function recordingExecutor(rows: unknown[] = [], rowCount = rows.length) {
   const calls: Array<{ statement: Statement; params: unknown[] }> = [];

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager, IsNull, MoreThan } from 'typeorm';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import { AuthenticatedUser } from '../access/principal';
 import { AppError } from '../errors/app-error';
 import { mayInvite, UserRole } from '../roles/roles';
 import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';

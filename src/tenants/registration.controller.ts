@@ -9,7 +9,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { Operator, Public } from '../auth/auth.decorators';
+import { Operator, Public } from '../access/access.decorators';
 import { DEFAULT_PAGE_SIZE } from '../http/pagination';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { RegisterDto, RegisterResponseDto } from './dto/register.dto';

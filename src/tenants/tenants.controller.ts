@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Auth, CurrentUser } from '../auth/auth.decorators';
-import { AuthenticatedUser } from '../auth/authenticated-user';
+import { Auth, CurrentUser } from '../access/access.decorators';
+import { AuthenticatedUser } from '../access/principal';
 import { MANAGER_ROLES } from '../roles/roles';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
 import { TenantView } from './dto/tenant.view';

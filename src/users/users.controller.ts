@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Auth } from '../auth/auth.decorators';
+import { Auth } from '../access/access.decorators';
 import { ParseIdPipe } from '../http/id.pipe';
 import { PageQueryDto } from '../http/pagination';
 import { UserPageDto, UserView } from './dto/user.view';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
-import { PageQueryDto } from '../../http/pagination';
+import { PageQueryDto, Paginated } from '../../http/pagination';
 import { NoteEntity } from '../note.entity';
 
 export const MAX_TITLE_LENGTH = 200;
@@ -76,10 +76,4 @@ export class NoteView {
   }
 }
 
-export class NotePageDto {
-  @ApiProperty({ type: [NoteView] })
-  items!: NoteView[];
-
-  @ApiProperty({ type: String, nullable: true })
-  nextCursor!: string | null;
-}
+export class NotePageDto extends Paginated(NoteView) {}

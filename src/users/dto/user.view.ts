@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Paginated } from '../../http/pagination';
 import { UserEntity } from '../user.entity';
 import { USER_ROLES, UserRole } from '../../roles/roles';
 
@@ -30,10 +31,4 @@ export class UserView {
   }
 }
 
-export class UserPageDto {
-  @ApiProperty({ type: [UserView] })
-  items!: UserView[];
-
-  @ApiProperty({ type: String, nullable: true })
-  nextCursor!: string | null;
-}
+export class UserPageDto extends Paginated(UserView) {}

@@ -5,8 +5,8 @@ import { FastifyRequest as Request } from 'fastify';
 import { AppError, toError } from '../errors/app-error';
 import { TenantContext } from '../tenancy/tenant-context';
 import { UserRole } from '../roles/roles';
-import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './auth.decorators';
-import { Principal } from './authenticated-user';
+import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './access.decorators';
+import { Principal } from './principal';
 
 /**
  * The one global guard: every route needs a valid bearer token unless marked @Public(). Operator

@@ -6,14 +6,13 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { FastifyRequest as Request } from 'fastify';
+import { BEARER_SCHEME, OPERATOR_SCHEME } from '../http/openapi';
 import { UserRole } from '../roles/roles';
-import { AuthenticatedUser, Principal } from './authenticated-user';
+import { AuthenticatedUser, Principal } from './principal';
 
 export const IS_PUBLIC = 'auth:isPublic';
 export const REQUIRED_ROLES = 'auth:roles';
 export const OPERATOR_ONLY = 'auth:operatorOnly';
-export const BEARER_SCHEME = 'bearer';
-export const OPERATOR_SCHEME = 'operator';
 
 /** Opts a route out of the global authentication guard. Everything else needs a token. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);

@@ -1,0 +1,133 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  getMetadataStorage,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  Matches,
+  validateSync,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export const SHARD_TRANSFER_MODES = ['block_writes', 'auto', 'force_logical'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** An optional whole number within bounds; the message names the variable and what it got. */
+function IntegerSetting(min: number, max: number, options?: ValidationOptions) {
+  const integer = (value: unknown) => /^\d+$/.test(String(value).trim());
+  return ValidateBy(
+    {
+      name: 'integerSetting',
+      validator: {
+        validate: (value: unknown) =>
+          integer(value) && Number(value) >= min && Number(value) <= max,
+        defaultMessage: (args) =>
+          integer(args?.value)
+            ? `${args?.property} must be between ${min} and ${max}, got ${Number(args?.value)}`
+            : `${args?.property} must be an integer, got "${String(args?.value)}"`,
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * Every variable the service reads, with its rule. Values are the raw strings of the
+ * environment; app-config.ts turns them into the typed configuration with defaults.
+ * Blank values count as unset.
+ */
+export class Environment {
+  @IsOptional()
+  @IsIn(NODE_ENVS, { message: `NODE_ENV must be one of ${NODE_ENVS.join(', ')}` })
+  NODE_ENV?: string;
+
+  // class-validator checks the lowest decorator first: "required" before "well formed".
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
+  @IsNotEmpty({ message: 'DATABASE_URL is required (postgres://user:password@host:port/database)' })
+  DATABASE_URL!: string;
+
+  @IsOptional()
+  @Matches(POSTGRES_URL, {
+    message: 'ADMIN_DATABASE_URL must start with postgres:// or postgresql://',
+  })
+  ADMIN_DATABASE_URL?: string;
+
+  @IsOptional() @IntegerSetting(1, 65535) PORT?: string;
+  @IsOptional() HOST?: string;
+  @IsOptional() @IntegerSetting(1, 64) WEB_CONCURRENCY?: string;
+  @IsOptional() @IntegerSetting(1, 200) DB_POOL_SIZE?: string;
+  @IsOptional() @IntegerSetting(0, 3_600_000) DB_STATEMENT_TIMEOUT_MS?: string;
+  @IsOptional() @IntegerSetting(100, 120_000) DB_CONNECT_TIMEOUT_MS?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'DB_PREPARED_STATEMENTS must be true or false' })
+  DB_PREPARED_STATEMENTS?: string;
+
+  @IsOptional() JWT_SECRET?: string;
+  @IsOptional() JWT_ISSUER?: string;
+  @IsOptional() JWT_AUDIENCE?: string;
+  @IsOptional() @IntegerSetting(60, 7 * 24 * 3600) JWT_TTL_SECONDS?: string;
+  @IsOptional() @IntegerSetting(4, 15) BCRYPT_COST?: string;
+
+  @IsOptional()
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 64kb or 1mb' })
+  BODY_LIMIT?: string;
+
+  @IsOptional() ADMIN_EMAIL?: string;
+  @IsOptional() ADMIN_PASSWORD?: string;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'LOG_PRETTY must be true or false' })
+  LOG_PRETTY?: string;
+
+  @IsOptional() @IntegerSetting(1, 86_400) AUTH_RATE_WINDOW_SECONDS?: string;
+  @IsOptional() @IntegerSetting(1, 1_000_000) AUTH_RATE_LIMIT_PER_IP?: string;
+  @IsOptional() @IntegerSetting(1, 1_000_000) AUTH_RATE_LIMIT_PER_EMAIL?: string;
+
+  @IsOptional()
+  @Matches(/^(https?:\/\/[^/\s,]+)(\s*,\s*https?:\/\/[^/\s,]+)*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list like https://app.example.com',
+  })
+  CORS_ORIGINS?: string;
+
+  @IsOptional() @IntegerSetting(0, 120_000) SHUTDOWN_DELAY_MS?: string;
+  @IsOptional() @IntegerSetting(1_000, 600_000) SHUTDOWN_TIMEOUT_MS?: string;
+
+  @IsOptional()
+  @IsIn(SHARD_TRANSFER_MODES, {
+    message: `CITUS_SHARD_TRANSFER_MODE must be one of ${SHARD_TRANSFER_MODES.join(', ')}`,
+  })
+  CITUS_SHARD_TRANSFER_MODE?: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+const UNTRIMMED = new Set(['JWT_SECRET', 'ADMIN_PASSWORD']);
+
+/** The environment checked against the schema: the values (blank ones dropped) and every problem. */
+export function readEnvironment(env: Env): { values: Environment; problems: string[] } {
+  const present = Object.fromEntries(
+    Object.entries(env)
+      // Secrets are taken byte for byte; everything else is trimmed.
+      .map(([name, value]) => [name, UNTRIMMED.has(name) ? value : value?.trim()])
+      .filter(([, value]) => value !== undefined && value !== ''),
+  ) as Record<string, string>;
+  const values = plainToInstance(Environment, present);
+  const problems = validateSync(values, { stopAtFirstError: true }).flatMap((error) =>
+    Object.values(error.constraints ?? {}),
+  );
+  return { values, problems };
+}
+
+/** The names of every variable the schema knows. */
+export function environmentVariables(): string[] {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false);
+  return [...new Set(rules.map((rule) => rule.propertyName))];
+}
