@@ -6,6 +6,9 @@ import { citusRequired } from './citus-required';
 import { ClusterRepository } from './cluster.repository';
 import { RebalanceAnswer } from './dto/rebalance.dto';
 
+/** Citus background job states that are not over yet. */
+const UNFINISHED = ['scheduled', 'running', 'cancelling', 'failing'];
+
 /** The answer when there is no job to show. */
 function noJob(state: 'none' | 'balanced', description: string): RebalanceAnswer {
   return { jobId: null, state, description, startedAt: null, finishedAt: null, details: null };
@@ -22,7 +25,7 @@ export class RebalanceService {
   async start(): Promise<RebalanceAnswer> {
     if (!(await this.cluster.isCitus())) throw citusRequired('Rebalancing');
     const current = await this.status();
-    if (current.state === 'running' || current.state === 'scheduled') {
+    if (UNFINISHED.includes(current.state)) {
       throw new AppError('REBALANCE_RUNNING', `Rebalance job ${current.jobId} is ${current.state}`);
     }
     const jobId = await this.cluster.startRebalance(this.config.shardTransferMode);

@@ -113,7 +113,8 @@ export class TenantPlacementService {
     } catch (error) {
       // A server that does not allow Citus' decoding plugin (PostgreSQL 15.19+ without
       // output_plugin_libraries set) can still split by briefly blocking the tenant's writes.
-      if (mode === 'block_writes' || !/may not be used as an output plugin/.test(String(error))) {
+      // Only `auto` may choose that; `force_logical` means logical or nothing.
+      if (mode !== 'auto' || !/may not be used as an output plugin/.test(String(error))) {
         throw error;
       }
       mode = 'block_writes';
