@@ -18,6 +18,7 @@ import { APP_CONFIG } from '../config/config.module';
 export class ShutdownState implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Shutdown');
   private stopping = false;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -33,7 +34,7 @@ export class ShutdownState implements BeforeApplicationShutdown, OnApplicationSh
     this.begin();
     const { delayMs, timeoutMs } = this.config.shutdown;
     this.logger.log(`${signal ?? 'close'}: readiness off, closing in ${delayMs} ms`);
-    setTimeout(() => {
+    this.watchdog = setTimeout(() => {
       this.logger.error(`still busy after ${timeoutMs} ms: exiting`);
       process.exit(1);
     }, delayMs + timeoutMs).unref();
@@ -41,6 +42,7 @@ export class ShutdownState implements BeforeApplicationShutdown, OnApplicationSh
   }
 
   onApplicationShutdown(): void {
+    clearTimeout(this.watchdog);
     this.logger.log('closed cleanly');
   }
 }
