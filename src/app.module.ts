@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
 import { CitusAdminModule } from './citus-admin/citus-admin.module';
 import { AppConfig } from './config/app-config';
@@ -9,8 +10,10 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { AllExceptionsFilter } from './http/exception.filter';
 import { LoggingModule } from './logging/logging.module';
+import { MailModule } from './mail/mail.module';
 import { NotesModule } from './notes/notes.module';
 import { OperatorsModule } from './operators/operators.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { UsersModule } from './users/users.module';
@@ -21,11 +24,14 @@ import { UsersModule } from './users/users.module';
     LoggingModule,
     DatabaseModule,
     TenancyModule,
+    MailModule,
+    SessionsModule,
     CredentialsModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => config.bcryptCost,
     }),
     AuthModule,
+    AccountsModule,
     TenantsModule,
     UsersModule,
     NotesModule,

@@ -47,8 +47,11 @@ describe('Admin API (e2e)', () => {
       expect(response.body).toEqual({
         accessToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: 3600,
+        expiresIn: 300,
+        refreshToken: expect.stringMatching(/^0\.[\w-]{22}\.0\.[\w-]{43}$/),
+        refreshExpiresIn: 30 * 24 * 3600,
       });
+      expect(response.headers['cache-control']).toBe('no-store');
       const claims = JSON.parse(
         Buffer.from(String(response.body.accessToken).split('.')[1], 'base64url').toString(),
       );

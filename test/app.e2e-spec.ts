@@ -44,7 +44,13 @@ describe('Service surface (e2e)', () => {
     const publicRoutes = new Set([
       'post /api/v1/auth/register',
       'post /api/v1/auth/login',
+      'post /api/v1/auth/refresh',
+      'post /api/v1/auth/verify-email',
+      'post /api/v1/auth/verify-email/resend',
+      'post /api/v1/auth/password-reset',
+      'post /api/v1/auth/password-reset/confirm',
       'post /api/v1/admin/auth/login',
+      'post /api/v1/admin/auth/refresh',
       'get /health',
       'get /health/ready',
     ]);

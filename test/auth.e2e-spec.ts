@@ -9,6 +9,7 @@ import {
   TEST_JWT,
   unique,
   useTestApp,
+  verifyEmail,
 } from './harness/e2e';
 
 describe('Auth (e2e)', () => {
@@ -40,6 +41,8 @@ describe('Auth (e2e)', () => {
           role: 'owner',
           createdAt: expect.any(String),
         },
+        // A new email: an account that can log in now, and a confirmation mail on its way.
+        account: { emailVerified: false, loginOpen: true },
       });
       expect(JSON.stringify(response.body)).not.toMatch(/password|\$2[aby]\$/i);
 
@@ -141,6 +144,7 @@ describe('Auth (e2e)', () => {
 
     it('should refuse a second account with the same email or username in one tenant', async () => {
       const owner = await register(http);
+      await verifyEmail(http, owner.email);
       const sameEmail = await http()
         .post('/api/v1/auth/register')
         .send({
@@ -173,9 +177,10 @@ describe('Auth (e2e)', () => {
       expect(rows[0].unused).toBe(2);
     });
 
-    it('should allow the same email in different tenants', async () => {
+    it('should allow the same email (one account, its password) in different tenants once confirmed', async () => {
       const email = `${unique('shared')}@example.com`;
       const first = await register(http, { email });
+      await verifyEmail(http, email);
       const second = await register(http, { email });
       expect(second.tenant.id).not.toBe(first.tenant.id);
     });
@@ -235,7 +240,9 @@ describe('Auth (e2e)', () => {
       expect(response.body).toEqual({
         accessToken: expect.any(String),
         tokenType: 'Bearer',
-        expiresIn: 3600,
+        expiresIn: 300,
+        refreshToken: expect.stringMatching(/^\d+\.[\w-]{22}\.0\.[\w-]{43}$/),
+        refreshExpiresIn: 30 * 24 * 3600,
         user: expect.objectContaining({ id: owner.user.id, role: 'owner', email: owner.email }),
         tenant: expect.objectContaining({ id: owner.tenant.id, name: owner.tenant.name }),
       });
@@ -245,8 +252,10 @@ describe('Auth (e2e)', () => {
         sub: owner.user.id,
         tid: owner.tenant.id,
         role: 'owner',
+        sid: response.body.refreshToken.split('.')[1],
         iss: TEST_JWT.issuer,
         aud: TEST_JWT.audience,
+        exp: expect.any(Number),
       });
     });
 
@@ -271,6 +280,7 @@ describe('Auth (e2e)', () => {
     it('should ask for a tenant when the credentials match in several, and accept id or name', async () => {
       const email = `${unique('multi')}@example.com`;
       const first = await register(http, { email });
+      await verifyEmail(http, email);
       const second = await register(http, { email });
       const response = await http()
         .post('/api/v1/auth/login')
@@ -359,7 +369,13 @@ describe('Auth (e2e)', () => {
 
     it('should refuse missing, forged, expired, foreign-audience and alg=none tokens', async () => {
       const owner = await register(http);
-      const claims = { scope: 'tenant', sub: owner.user.id, tid: owner.tenant.id, role: 'owner' };
+      const claims = {
+        scope: 'tenant',
+        sub: owner.user.id,
+        tid: owner.tenant.id,
+        role: 'owner',
+        sid: 'a'.repeat(22),
+      };
       const sign = (secret: string, options: Record<string, unknown>) =>
         new JwtService().sign(claims, {
           secret,
@@ -392,6 +408,21 @@ describe('Auth (e2e)', () => {
         issuer: sign(TEST_JWT.secret, { issuer: 'someone-else' }),
         none: `${header}.${body}.`,
         garbage: 'not.a.token',
+        // Right secret, issuer and audience, but no expiry: every token must end.
+        endless: new JwtService().sign(claims, {
+          secret: TEST_JWT.secret,
+          issuer: TEST_JWT.issuer,
+          audience: TEST_JWT.audience,
+        }),
+        sessionless: new JwtService().sign(
+          { scope: 'tenant', sub: owner.user.id, tid: owner.tenant.id, role: 'owner' },
+          {
+            secret: TEST_JWT.secret,
+            issuer: TEST_JWT.issuer,
+            audience: TEST_JWT.audience,
+            expiresIn: 60,
+          },
+        ),
       };
       await http().get('/api/v1/auth/me').expect(401);
       for (const [kind, token] of Object.entries(tokens)) {
@@ -413,7 +444,13 @@ describe('Auth (e2e)', () => {
 
     it('should refuse altered copies of a token it already accepted, and the token once expired', async () => {
       const owner = await register(http);
-      const claims = { scope: 'tenant', sub: owner.user.id, tid: owner.tenant.id, role: 'owner' };
+      const claims = {
+        scope: 'tenant',
+        sub: owner.user.id,
+        tid: owner.tenant.id,
+        role: 'owner',
+        sid: 'b'.repeat(22),
+      };
       const token = new JwtService().sign(claims, {
         secret: TEST_JWT.secret,
         issuer: TEST_JWT.issuer,

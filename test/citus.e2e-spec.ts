@@ -27,23 +27,32 @@ describe('Data distribution (e2e)', () => {
                colocationid
           FROM pg_dist_partition
          WHERE logicalrelid::text IN
-               ('tenants', 'users', 'notes', 'invitations', 'login_directory', 'operators')`);
+               ('tenants', 'users', 'notes', 'invitations', 'login_directory', 'operators',
+                'accounts', 'email_tokens', 'sessions')`);
       const byTable = Object.fromEntries(rows.map((row) => [row.table, row]));
       // operators is absent on purpose: a small coordinator-local table outside every tenant.
       expect(Object.keys(byTable).sort()).toEqual([
+        'accounts',
+        'email_tokens',
         'invitations',
         'login_directory',
         'notes',
+        'sessions',
         'tenants',
         'users',
       ]);
       expect(byTable.tenants).toMatchObject({ partmethod: 'n', column: null });
-      for (const table of ['users', 'notes', 'invitations']) {
+      for (const table of ['users', 'notes', 'invitations', 'sessions']) {
         expect(byTable[table]).toMatchObject({ partmethod: 'h', column: 'tenant_id' });
         expect(byTable[table].colocationid).toBe(byTable.users.colocationid);
       }
       expect(byTable.login_directory).toMatchObject({ partmethod: 'h', column: 'email' });
       expect(byTable.login_directory.colocationid).not.toBe(byTable.users.colocationid);
+      // An account, its memberships and its mailed tokens share one shard: login is one query.
+      for (const table of ['accounts', 'email_tokens']) {
+        expect(byTable[table]).toMatchObject({ partmethod: 'h', column: 'email' });
+        expect(byTable[table].colocationid).toBe(byTable.login_directory.colocationid);
+      }
 
       const view = await ctx.db.query(
         `SELECT table_name::text, citus_table_type FROM citus_tables ORDER BY 1`,
@@ -159,10 +168,13 @@ describe('Data distribution (e2e)', () => {
         `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations' ORDER BY 1`,
       );
       expect(tables.rows.map((row) => row.tablename)).toEqual([
+        'accounts',
+        'email_tokens',
         'invitations',
         'login_directory',
         'notes',
         'operators',
+        'sessions',
         'tenants',
         'users',
       ]);

@@ -62,7 +62,7 @@ describeCompose('[compose] docker-compose.yml, checked by docker-compose itself'
 
   it('[compose] should be valid and define the cluster, its one-shot steps and the API', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'cluster-init', 'coordinator', 'migrate', 'worker1', 'worker2'].sort(),
+      ['api', 'cluster-init', 'coordinator', 'mail', 'migrate', 'worker1', 'worker2'].sort(),
     );
     for (const node of ['coordinator', 'worker1', 'worker2']) {
       expect(services[node].image).toMatch(/^citusdata\/citus:/);
@@ -78,7 +78,9 @@ describeCompose('[compose] docker-compose.yml, checked by docker-compose itself'
     });
     expect(services.api.depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
+      mail: { condition: 'service_started' },
     });
+    expect(services.api.environment?.SMTP_URL).toBe('smtp://mail:1025');
     expect(services.api.ports?.[0]).toMatchObject({ target: 3000 });
   });
 

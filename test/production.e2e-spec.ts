@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { bearer, Http, PASSWORD, register, unique, useTestApp } from './harness/e2e';
+import { bearer, Http, PASSWORD, register, unique, useTestApp, verifyEmail } from './harness/e2e';
 
 /** Collects what the service logs, one parsed JSON object per line. */
 class LogCapture extends Writable {
@@ -121,6 +121,8 @@ describe('Rate limits on credentials (e2e)', () => {
     const email = `${unique('signup')}@example.com`;
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) {
+      // A confirmed email may join more tenants, so only the limit stops the next ones.
+      if (i === 1) await verifyEmail(http, email);
       const response = await http()
         .post('/api/v1/auth/register')
         .send({ tenantName: unique('T'), username: unique('u'), email, password: PASSWORD });
@@ -128,6 +130,39 @@ describe('Rate limits on credentials (e2e)', () => {
     }
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(statuses.slice(3)).toEqual([429, 429]);
+  });
+});
+
+describe('No lockout by strangers (e2e)', () => {
+  // Behind one proxy hop the client address comes from X-Forwarded-For.
+  const ctx = useTestApp({ TRUST_PROXY: '1', AUTH_RATE_LIMIT_PER_EMAIL: '3' });
+  const http = (): Http => ctx.http();
+  const attempt = (from: string, email: string, password: string) =>
+    http().post('/api/v1/auth/login').set('X-Forwarded-For', from).send({ email, password });
+
+  it('should slow the failing client down and let the owner in from elsewhere', async () => {
+    const owner = await register(http);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      statuses.push((await attempt('203.0.113.7', owner.email, `wrong guess ${i}`)).status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses.slice(3).every((status) => status === 429)).toBe(true);
+    const waiting = await attempt('203.0.113.7', owner.email, PASSWORD).expect(429);
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(0);
+    // The owner, from another address, is never refused for someone else's failures.
+    await attempt('198.51.100.20', owner.email, PASSWORD).expect(200);
+  });
+
+  it('should make a client wait twice as long after each further failure', async () => {
+    const owner = await register(http);
+    for (let i = 0; i < 3; i += 1) await attempt('203.0.113.8', owner.email, 'wrong').expect(401);
+    const first = await attempt('203.0.113.8', owner.email, 'wrong').expect(429);
+    expect(Number(first.headers['retry-after'])).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await attempt('203.0.113.8', owner.email, 'wrong').expect(401);
+    const second = await attempt('203.0.113.8', owner.email, 'wrong').expect(429);
+    expect(Number(second.headers['retry-after'])).toBe(2);
   });
 });
 

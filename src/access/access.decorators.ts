@@ -56,3 +56,11 @@ export const CurrentUser = createParamDecorator(
     return request.user;
   },
 );
+
+/** On a public route: the tenant user whose valid token came along, if any. */
+export const OptionalUser = createParamDecorator(
+  (_data: unknown, execution: ExecutionContext): AuthenticatedUser | undefined => {
+    const request = execution.switchToHttp().getRequest<Request & { user?: Principal }>();
+    return request.user?.kind === 'user' ? request.user : undefined;
+  },
+);

@@ -24,7 +24,17 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   override async canActivate(execution: ExecutionContext): Promise<boolean> {
     const targets = [execution.getHandler(), execution.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      // A public route still learns who calls when a valid token comes along (registration
+      // takes a logged-in session as proof of owning an email); a bad token is simply ignored.
+      const request = execution.switchToHttp().getRequest<Request>();
+      if (request.headers.authorization) {
+        await Promise.resolve(super.canActivate(execution) as Promise<boolean>).catch(
+          () => undefined,
+        );
+      }
+      return true;
+    }
 
     await super.canActivate(execution);
     const { user: principal } = execution

@@ -6,12 +6,15 @@ export interface AuthenticatedUser {
   userId: string;
   tenantId: string;
   role: UserRole;
+  /** The login session the token belongs to (logout ends it). */
+  sessionId: string;
 }
 
 /** A service operator: belongs to no tenant and may only use the admin API. */
 export interface AuthenticatedOperator {
   kind: 'operator';
   operatorId: string;
+  sessionId: string;
 }
 
 export type Principal = AuthenticatedUser | AuthenticatedOperator;

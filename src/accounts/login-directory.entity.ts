@@ -1,8 +1,9 @@
-import { CreateDateColumn, Entity, PrimaryColumn, Column } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * Distributed by email, so "which tenants does this email belong to" is one single-shard lookup
- * instead of a scan of every users shard. Written in the same transaction as the user row.
+ * The memberships of an account, by email: distributed by email and colocated with accounts, so
+ * "which tenants does this email belong to" is one single-shard lookup. One row per active
+ * membership; removing a member removes the row.
  */
 @Entity({ name: 'login_directory' })
 export class LoginDirectoryEntry {
@@ -14,6 +15,10 @@ export class LoginDirectoryEntry {
 
   @Column({ name: 'user_id', type: 'bigint' })
   userId!: string;
+
+  /** The hash this membership had before accounts existed, when it differed (see migration). */
+  @Column({ name: 'legacy_password_hash', type: 'text', nullable: true, select: false })
+  legacyPasswordHash!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,20 +1,23 @@
-import { Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Body, Controller, Get, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyRequest as Request } from 'fastify';
-import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { Auth, CurrentUser, Public } from '../access/access.decorators';
-import { AuthService, VerifiedLogin } from './auth.service';
 import { AuthenticatedUser } from '../access/principal';
-import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
+import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
+import { AuthService, VerifiedLogin } from './auth.service';
+import { LoginResponseDto, MeResponseDto, SessionTokensDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
+import { ChangePasswordDto, LogoutDto, RefreshDto } from './dto/session.dto';
 import { LocalAuthGuard } from './local-auth.guard';
 
 @ApiTags('auth')
@@ -23,19 +26,62 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  // Wrong passwords slow down their own client (LoginBackoff), never the account for everyone.
+  @SkipThrottle({ email: true })
   @UseGuards(AuthRateLimitGuard, LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (same answer for unknown email)' })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    description: 'Failed logins from this client for this email: wait Retry-After seconds',
+  })
   @ApiConflictResponse({
     description: 'TENANT_CHOICE_REQUIRED, with `tenants: [{id, name}]` to choose from',
   })
   login(@Req() request: Request & { user: VerifiedLogin }): Promise<LoginResponseDto> {
     return this.auth.issueToken(request.user);
+  }
+
+  @Public()
+  @UseGuards(AuthRateLimitGuard)
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ type: SessionTokensDto, description: 'The next pair; the one sent is spent' })
+  @ApiUnauthorizedResponse({
+    description:
+      'UNAUTHENTICATED (unknown, expired or ended session), or SESSION_REVOKED: a spent token was replayed, so the session has ended',
+  })
+  refresh(@Body() dto: RefreshDto): Promise<SessionTokensDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Auth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse({
+    description: 'The session ends (its access token runs out within its lifetime)',
+  })
+  logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: LogoutDto): Promise<void> {
+    return this.auth.logout(user, dto.everywhere === true);
+  }
+
+  @Auth()
+  @UseGuards(AuthRateLimitGuard)
+  @Post('password')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Changed; every session of the account has ended' })
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS: the current password is wrong' })
+  @ApiBadRequestResponse({ description: 'The new password breaks a rule; the message names it' })
+  changePassword(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<void> {
+    return this.auth.changePassword(user, dto.currentPassword, dto.newPassword);
   }
 
   @Auth()

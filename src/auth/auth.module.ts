@@ -3,7 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '../config/config.module';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
+import { LoginBackoff } from '../rate-limit/login-backoff';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -24,15 +26,17 @@ import { jwtModuleOptions, TokenService } from './token.service';
     JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: jwtModuleOptions }),
     TenantsModule,
     UsersModule,
+    AccountsModule,
   ],
   controllers: [AuthController],
   providers: [
     TokenService,
+    LoginBackoff,
     AuthService,
     JwtStrategy,
     LocalStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [TokenService],
+  exports: [TokenService, LoginBackoff],
 })
 export class AuthModule {}

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { PasswordHasher } from '../credentials/passwords';
+import { AuthenticatedUser } from '../access/principal';
+import { AccountsService, Membership } from '../accounts/accounts.service';
+import { PasswordRecoveryService } from '../accounts/password-recovery.service';
 import { AppError } from '../errors/app-error';
+import { LoginBackoff } from '../rate-limit/login-backoff';
+import { OPERATOR_TENANT, SessionsService } from '../sessions/sessions.service';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantView } from '../tenants/dto/tenant.view';
 import { TenantEntity } from '../tenants/tenant.entity';
@@ -8,8 +12,7 @@ import { TenantsService } from '../tenants/tenants.service';
 import { UserView } from '../users/dto/user.view';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { AuthenticatedUser } from '../access/principal';
-import { LoginResponseDto, MeResponseDto } from './dto/auth-responses.dto';
+import { LoginResponseDto, MeResponseDto, SessionTokensDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
 import { TokenService } from './token.service';
 
@@ -19,12 +22,18 @@ export interface VerifiedLogin {
 }
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
 
-/** Tenant users' login and who they are; sign-up is the tenants module's. */
+const notFound = (error: unknown) => error instanceof AppError && error.code === 'USER_NOT_FOUND';
+
+/** Tenant users' login, sessions and who they are; sign-up is the tenants module's. */
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly passwords: PasswordHasher,
+    private readonly accounts: AccountsService,
+    private readonly recovery: PasswordRecoveryService,
+    private readonly backoff: LoginBackoff,
+    private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
     private readonly context: TenantContext,
     private readonly tenants: TenantsService,
@@ -32,70 +41,121 @@ export class AuthService {
   ) {}
 
   /**
-   * Finds the tenants of this email with one single-shard directory lookup, then checks the
-   * password in each. Several matches without a tenant choice ask the caller to choose.
+   * One single-shard read of the account with its memberships and one bcrypt check, whatever
+   * the number of tenants. Several tenants without a choice ask the caller to choose.
    */
-  async verifyCredentials(dto: LoginDto): Promise<VerifiedLogin> {
-    const entries = await this.users.findLogins(dto.email);
-    const tenants = await this.tenants.findByIds(entries.map((entry) => entry.tenantId));
-    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
-
+  async verifyCredentials(dto: LoginDto, client: string): Promise<VerifiedLogin> {
+    this.backoff.check(dto.email, client);
+    const account = await this.accounts.find(dto.email);
+    const ids = account?.memberships.map((membership) => membership.tenantId) ?? [];
+    const byId = new Map((await this.tenants.findByIds(ids)).map((tenant) => [tenant.id, tenant]));
     const selector = dto.tenant?.toLowerCase();
-    const candidates = entries.filter((entry) => {
-      if (selector === undefined) return true;
-      const tenant = byId.get(entry.tenantId);
-      return entry.tenantId === selector || tenant?.name.toLowerCase() === selector;
-    });
-
-    if (candidates.length === 0) {
-      await this.passwords.verify(dto.password, undefined);
-      throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    }
-
-    const checked = await Promise.all(
-      candidates.map((entry) =>
-        this.context.run({ tenantId: entry.tenantId }, async () => {
-          const user = await this.users.findWithPasswordHash(entry.userId);
-          const ok = await this.passwords.verify(dto.password, user?.passwordHash);
-          return ok && user ? user : undefined;
-        }),
-      ),
+    const named = (membership: Membership) =>
+      selector !== undefined &&
+      (membership.tenantId === selector ||
+        byId.get(membership.tenantId)?.name.toLowerCase() === selector);
+    const opened = await this.accounts.open(
+      account,
+      dto.password,
+      selector === undefined ? undefined : named,
     );
-    const matches = checked.filter((user): user is UserEntity => user !== undefined);
+    if (opened.length === 0) {
+      this.backoff.failed(dto.email, client);
+      throw invalidCredentials();
+    }
+    this.backoff.succeeded(dto.email, client);
 
-    if (matches.length === 0) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    if (matches.length > 1) {
+    const candidates = selector === undefined ? opened : opened.filter(named);
+    if (candidates.length === 0) throw invalidCredentials();
+    if (candidates.length > 1) {
       throw new AppError(
         'TENANT_CHOICE_REQUIRED',
         'This account exists in several tenants; repeat the login with "tenant" set to one of them',
         {
-          tenants: matches.map((user) => ({
-            id: user.tenantId,
-            name: byId.get(user.tenantId)?.name ?? '',
+          tenants: candidates.map(({ tenantId }) => ({
+            id: tenantId,
+            name: byId.get(tenantId)?.name ?? '',
           })),
         },
       );
     }
-    const user = matches[0];
-    const tenant = byId.get(user.tenantId);
-    if (!tenant) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    const { passwordHash: _hash, ...safe } = user;
-    return { user: safe as UserEntity, tenant };
+    const [{ tenantId, userId }] = candidates;
+    const tenant = byId.get(tenantId);
+    const user = await this.context
+      .run({ tenantId }, () => this.users.get(userId))
+      .catch((error: unknown) => {
+        if (notFound(error)) return undefined;
+        throw error;
+      });
+    if (!tenant || !user) throw invalidCredentials();
+    return { user, tenant };
   }
 
   async issueToken({ user, tenant }: VerifiedLogin): Promise<LoginResponseDto> {
+    const session = await this.sessions.start({
+      tenantId: user.tenantId,
+      kind: 'user',
+      id: user.id,
+    });
     return {
-      ...(await this.tokens.signTenant(user)),
+      ...(await this.tokens.signTenant(user, session.family)),
+      refreshToken: session.refreshToken,
+      refreshExpiresIn: session.refreshExpiresIn,
       user: UserView.from(user),
       tenant: TenantView.from(tenant),
     };
   }
 
+  /**
+   * The next tokens of a session, with the member's role as it is now; a removed member's
+   * session ends here.
+   */
+  async refresh(refreshToken: string): Promise<SessionTokensDto> {
+    if (refreshToken.startsWith(`${OPERATOR_TENANT}.`)) {
+      throw new AppError('UNAUTHENTICATED', 'Operator sessions refresh at /admin/auth/refresh');
+    }
+    const rotated = await this.sessions.rotate(refreshToken);
+    const { tenantId, kind, id } = rotated.subject;
+    if (kind !== 'user') {
+      throw new AppError('UNAUTHENTICATED', 'Operator sessions refresh at /admin/auth/refresh');
+    }
+    const user = await this.context
+      .run({ tenantId }, () => this.users.get(id))
+      .catch(async (error: unknown) => {
+        // Only a member who is gone ends the session; a failing database stays a 5xx.
+        if (!notFound(error)) throw error;
+        await this.sessions.revokeFamily(tenantId, rotated.family);
+        throw new AppError('UNAUTHENTICATED', 'You are no longer a member of this tenant');
+      });
+    return {
+      ...(await this.tokens.signTenant(user, rotated.family)),
+      refreshToken: rotated.refreshToken,
+      refreshExpiresIn: rotated.refreshExpiresIn,
+    };
+  }
+
+  /** Ends this session, or every session of the account in every tenant. */
+  async logout(actor: AuthenticatedUser, everywhere: boolean): Promise<void> {
+    if (!everywhere) {
+      await this.sessions.revokeFamily(actor.tenantId, actor.sessionId);
+      return;
+    }
+    const account = await this.accounts.find((await this.users.get(actor.userId)).email);
+    for (const { tenantId, userId } of account?.memberships ?? []) {
+      await this.sessions.revokeSubject({ tenantId, kind: 'user', id: userId });
+    }
+  }
+
+  async changePassword(actor: AuthenticatedUser, current: string, next: string): Promise<void> {
+    const { email } = await this.users.get(actor.userId);
+    await this.recovery.change(email, current, next);
+  }
+
   async me(actor: AuthenticatedUser): Promise<MeResponseDto> {
     const [user, tenant] = await Promise.all([
       this.users.get(actor.userId).catch((error: unknown) => {
-        // The token outlived its user: the token is what is wrong, not the URL.
-        if (error instanceof AppError && error.code === 'USER_NOT_FOUND') {
+        // The token outlived its membership: the token is what is wrong, not the URL.
+        if (notFound(error)) {
           throw new AppError('UNAUTHENTICATED', 'The user of this token no longer exists');
         }
         throw error;

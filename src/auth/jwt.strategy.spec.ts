@@ -3,36 +3,44 @@ import { principalFromClaims } from './token.service';
 import { VerifiedTokens } from './verified-tokens';
 
 describe(principalFromClaims.name, () => {
-  it('should turn tenant claims into a tenant user', () => {
-    expect(principalFromClaims({ scope: 'tenant', sub: '5', tid: '7', role: 'admin' })).toEqual({
-      kind: 'user',
-      userId: '5',
-      tenantId: '7',
-      role: 'admin',
-    });
+  const session = { sid: 'S'.repeat(22), exp: 2_000_000_000 };
+
+  it('should turn tenant claims into a tenant user with their session', () => {
+    expect(
+      principalFromClaims({ scope: 'tenant', sub: '5', tid: '7', role: 'admin', ...session }),
+    ).toEqual({ kind: 'user', userId: '5', tenantId: '7', role: 'admin', sessionId: session.sid });
   });
 
   it('should turn operator claims into an operator, ignoring tenant claims', () => {
-    expect(principalFromClaims({ scope: 'operator', sub: '1', tid: '7', role: 'owner' })).toEqual({
-      kind: 'operator',
-      operatorId: '1',
-    });
+    expect(
+      principalFromClaims({ scope: 'operator', sub: '1', tid: '7', role: 'owner', ...session }),
+    ).toEqual({ kind: 'operator', operatorId: '1', sessionId: session.sid });
   });
 
   it.each([
-    [{ sub: '5', tid: '7', role: 'admin' }],
-    [{ scope: 'tenant', sub: '5', tid: '7', role: 'root' }],
-    [{ scope: 'tenant', sub: 'x', tid: '7', role: 'member' }],
-    [{ scope: 'tenant', sub: '5', role: 'member' }],
-    [{ scope: 'operator', sub: 5 }],
-    [{ scope: 'superuser', sub: '1' }],
+    [{ sub: '5', tid: '7', role: 'admin', ...session }],
+    [{ scope: 'tenant', sub: '5', tid: '7', role: 'root', ...session }],
+    [{ scope: 'tenant', sub: 'x', tid: '7', role: 'member', ...session }],
+    [{ scope: 'tenant', sub: '5', role: 'member', ...session }],
+    [{ scope: 'operator', sub: 5, ...session }],
+    [{ scope: 'superuser', sub: '1', ...session }],
+    // Every token ends and belongs to a session.
+    [{ scope: 'tenant', sub: '5', tid: '7', role: 'member', sid: session.sid }],
+    [{ scope: 'tenant', sub: '5', tid: '7', role: 'member', exp: session.exp }],
+    [{ scope: 'operator', sub: '1', sid: 'short', exp: session.exp }],
   ])('should refuse malformed claims %j', (claims) => {
     expect(() => principalFromClaims(claims)).toThrow(AppError);
   });
 });
 
 describe(VerifiedTokens.name, () => {
-  const user = { kind: 'user', userId: '1', tenantId: '2', role: 'member' } as const;
+  const user = {
+    kind: 'user',
+    userId: '1',
+    tenantId: '2',
+    role: 'member',
+    sessionId: 's'.repeat(22),
+  } as const;
 
   it('should answer a remembered token until it expires, then forget it', () => {
     const tokens = new VerifiedTokens();

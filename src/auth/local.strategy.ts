@@ -13,6 +13,6 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
 
   /** The body was validated and normalised by LocalAuthGuard before passport saw it. */
   validate(request: Request, _email: string, _password: string): Promise<VerifiedLogin> {
-    return this.auth.verifyCredentials(request.body as LoginDto);
+    return this.auth.verifyCredentials(request.body as LoginDto, request.ip);
   }
 }

@@ -23,21 +23,30 @@ interface TenantClaims {
   sub: string;
   tid: string;
   role: UserRole;
+  /** The session (refresh token family) this token was issued for. */
+  sid: string;
 }
 
 interface OperatorClaims {
   scope: 'operator';
   sub: string;
+  sid: string;
 }
+
+const SESSION_ID = /^[\w-]{22}$/;
 
 /** Signature, expiry, issuer and audience are checked by then; the claims' shapes are next. */
 export function principalFromClaims(payload: Record<string, unknown>): Principal {
-  const { scope, sub, tid, role } = payload;
+  const { scope, sub, tid, role, sid, exp } = payload;
+  // Every token ends: one without an expiry is refused even when its signature is right.
+  if (typeof exp !== 'number' || typeof sid !== 'string' || !SESSION_ID.test(sid)) {
+    throw new AppError('UNAUTHENTICATED', 'Access token claims are malformed');
+  }
   if (scope === 'operator' && isId(sub)) {
-    return { kind: 'operator', operatorId: sub };
+    return { kind: 'operator', operatorId: sub, sessionId: sid };
   }
   if (scope === 'tenant' && isId(sub) && isId(tid) && isUserRole(role)) {
-    return { kind: 'user', userId: sub, tenantId: tid, role };
+    return { kind: 'user', userId: sub, tenantId: tid, role, sessionId: sid };
   }
   throw new AppError('UNAUTHENTICATED', 'Access token claims are malformed');
 }
@@ -67,18 +76,22 @@ export class TokenService {
     };
   }
 
-  signTenant(user: { id: string; tenantId: string; role: UserRole }): Promise<IssuedToken> {
+  signTenant(
+    user: { id: string; tenantId: string; role: UserRole },
+    session: string,
+  ): Promise<IssuedToken> {
     const claims: TenantClaims = {
       scope: 'tenant',
       sub: user.id,
       tid: user.tenantId,
       role: user.role,
+      sid: session,
     };
     return this.issue(claims);
   }
 
-  signOperator(operator: { id: string }): Promise<IssuedToken> {
-    const claims: OperatorClaims = { scope: 'operator', sub: operator.id };
+  signOperator(operator: { id: string }, session: string): Promise<IssuedToken> {
+    const claims: OperatorClaims = { scope: 'operator', sub: operator.id, sid: session };
     return this.issue(claims);
   }
 

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './app-config';
 const base = {
   DATABASE_URL: 'postgres://u@localhost:5432/db',
   JWT_SECRET: 'x'.repeat(40),
+  SMTP_URL: 'smtp://127.0.0.1:1025',
 };
 
 function problems(env: Record<string, string | undefined>): string[] {
@@ -23,7 +24,9 @@ describe(loadConfig.name, () => {
       port: 3000,
       bcryptCost: 12,
       bodyLimit: '64kb',
-      jwt: { issuer: 'notes-service', audience: 'notes-api', ttlSeconds: 3600 },
+      jwt: { issuer: 'notes-service', audience: 'notes-api', ttlSeconds: 300 },
+      refreshTtlSeconds: 30 * 24 * 3600,
+      trustProxy: false,
     });
   });
 
@@ -64,7 +67,13 @@ describe(loadConfig.name, () => {
 
   it('should report every problem at once', () => {
     expect(
-      problems({ NODE_ENV: 'staging', PORT: '99999', BODY_LIMIT: 'lots', DB_POOL_SIZE: '0' }),
+      problems({
+        NODE_ENV: 'staging',
+        PORT: '99999',
+        BODY_LIMIT: 'lots',
+        DB_POOL_SIZE: '0',
+        SMTP_URL: base.SMTP_URL,
+      }),
     ).toHaveLength(6);
   });
 });
@@ -117,6 +126,20 @@ describe('the environment schema', () => {
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
       'WEB_CONCURRENCY must be between 1 and 64, got 0',
     ]);
+  });
+
+  it('should require a mail server in production only, and read TRUST_PROXY', () => {
+    expect(problems({ ...base, SMTP_URL: undefined })).toEqual([
+      'SMTP_URL is required in production (verification and password-reset mails)',
+    ]);
+    expect(loadConfig({ ...base, NODE_ENV: 'test', SMTP_URL: undefined }).mail.smtpUrl).toBe(
+      undefined,
+    );
+    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toBe(
+      '10.0.0.1, 10.0.0.2',
+    );
+    expect(problems({ ...base, TRUST_PROXY: 'everyone' })[0]).toContain('TRUST_PROXY must be');
   });
 
   it('should treat blank values as unset and keep secrets byte for byte', () => {

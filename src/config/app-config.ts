@@ -18,6 +18,12 @@ export interface AppConfig {
   /** First operator, created at start-up when both are set and no operator exists yet. */
   bootstrapOperator?: { email: string; password: string };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  /** Lifetime of a login's refresh tokens (each use rotates them). */
+  refreshTtlSeconds: number;
+  /** Outgoing mail (verification, password reset); without SMTP_URL mails are not sent. */
+  mail: { smtpUrl?: string; from: string };
+  /** Express-style trust proxy: which X-Forwarded-For hops to believe for the client address. */
+  trustProxy: boolean | number | string;
   bcryptCost: number;
   bodyLimit: string;
   database: {
@@ -96,6 +102,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       bootstrapOperator = { email: adminEmail, password: adminPassword };
     }
   }
+  if (!relaxed && !e.SMTP_URL) {
+    problems.push('SMTP_URL is required in production (verification and password-reset mails)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const databaseUrl = e.DATABASE_URL;
@@ -111,8 +120,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       secret,
       issuer: e.JWT_ISSUER ?? 'notes-service',
       audience: e.JWT_AUDIENCE ?? 'notes-api',
-      ttlSeconds: int(e.JWT_TTL_SECONDS, 3600),
+      ttlSeconds: int(e.JWT_TTL_SECONDS, 300),
     },
+    refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
+    trustProxy: trustProxy(e.TRUST_PROXY),
     bcryptCost,
     bodyLimit: e.BODY_LIMIT ?? '64kb',
     database: {
@@ -140,6 +152,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     shardTransferMode: (e.CITUS_SHARD_TRANSFER_MODE ?? 'block_writes') as ShardTransferMode,
   };
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** Only what the migration CLI needs: it runs without the service's secrets. */

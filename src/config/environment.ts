@@ -69,7 +69,8 @@ export class Environment {
   @IsOptional() JWT_SECRET?: string;
   @IsOptional() JWT_ISSUER?: string;
   @IsOptional() JWT_AUDIENCE?: string;
-  @IsOptional() @IntegerSetting(60, 7 * 24 * 3600) JWT_TTL_SECONDS?: string;
+  @IsOptional() @IntegerSetting(60, 3600) JWT_TTL_SECONDS?: string;
+  @IsOptional() @IntegerSetting(3600, 90 * 24 * 3600) REFRESH_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(4, 15) BCRYPT_COST?: string;
 
   @IsOptional()
@@ -96,6 +97,23 @@ export class Environment {
     message: 'CORS_ORIGINS must be a comma-separated list like https://app.example.com',
   })
   CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must look like smtp://host:port' })
+  SMTP_URL?: string;
+
+  @IsOptional()
+  @Matches(/^([^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/, {
+    message: 'MAIL_FROM must be an address, optionally with a name: Notes <no-reply@example.com>',
+  })
+  MAIL_FROM?: string;
+
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F:./]+(\s*,\s*[0-9a-fA-F:./]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses',
+  })
+  TRUST_PROXY?: string;
 
   @IsOptional() @IntegerSetting(0, 120_000) SHUTDOWN_DELAY_MS?: string;
   @IsOptional() @IntegerSetting(1_000, 600_000) SHUTDOWN_TIMEOUT_MS?: string;

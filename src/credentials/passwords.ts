@@ -5,6 +5,15 @@ import * as bcrypt from 'bcrypt';
 /** bcrypt reads at most 72 bytes of a password; longer ones would be silently truncated. */
 export const PASSWORD_MAX_BYTES = 72;
 
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/** Length in UTF-8 bytes of the password as it is hashed: bcrypt reads at most 72. */
+export function passwordBytes(password: string): number {
+  return Buffer.byteLength(normalizePassword(password), 'utf8');
+}
+
 /** The bcrypt work factor, given by whoever imports CredentialsModule. */
 export const BCRYPT_COST = Symbol('BCRYPT_COST');
 
@@ -20,13 +29,22 @@ export class PasswordHasher implements OnModuleInit {
     this.dummyHash = await this.hash(randomBytes(16).toString('hex'));
   }
 
+  /** Hashes the NFKC form, so the same password typed as NFC or NFD is the same password. */
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.cost);
+    return bcrypt.hash(normalizePassword(password), this.cost);
   }
 
-  /** One bcrypt comparison either way: against `hash`, or against a dummy when there is none. */
+  /**
+   * One bcrypt comparison (against `hash`, or a dummy when there is none); a second one only for
+   * a password whose NFKC form differs from what was typed, against a hash made before passwords
+   * were normalised. The count depends on the password alone, never on whether there is a hash:
+   * the time of a failed login does not tell whether the account exists.
+   */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = await bcrypt.compare(password, hash ?? this.dummyHash);
-    return matches && hash !== null && hash !== undefined;
+    const against = hash ?? this.dummyHash;
+    const normalized = normalizePassword(password);
+    let matches = await bcrypt.compare(normalized, against);
+    if (!matches && normalized !== password) matches = await bcrypt.compare(password, against);
+    return matches && !!hash;
   }
 }

@@ -4,10 +4,13 @@
  */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
+  TOKEN_INVALID: 400,
   INVALID_CREDENTIALS: 401,
   UNAUTHENTICATED: 401,
+  SESSION_REVOKED: 401,
   FORBIDDEN: 403,
   INVITATION_INVALID: 403,
+  EMAIL_NOT_VERIFIED: 403,
   NOTE_NOT_FOUND: 404,
   USER_NOT_FOUND: 404,
   TENANT_NOT_FOUND: 404,
@@ -15,6 +18,8 @@ export const ERROR_STATUS = {
   EMAIL_TAKEN: 409,
   USERNAME_TAKEN: 409,
   TENANT_CHOICE_REQUIRED: 409,
+  ACCOUNT_EXISTS: 409,
+  LAST_OWNER: 409,
   OPERATOR_EXISTS: 409,
   CITUS_REQUIRED: 409,
   ALREADY_ISOLATED: 409,
@@ -32,6 +37,8 @@ export class AppError extends Error {
     message: string,
     /** Extra fields a client needs to act on the error (e.g. which tenants to choose from). */
     readonly details?: Record<string, unknown>,
+    /** Response headers that belong to the error (e.g. Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'AppError';

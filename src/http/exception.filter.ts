@@ -111,6 +111,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       };
     }
     if (http.isHeadersSent(response)) return;
+    if (error instanceof AppError && error.headers) {
+      for (const [name, value] of Object.entries(error.headers)) {
+        http.setHeader(response, name, value);
+      }
+    }
     http.reply(response, body, body.statusCode);
   }
 }

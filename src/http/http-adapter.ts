@@ -34,6 +34,9 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // @fastify/middie's per-request pass.
     skipMiddie: true,
     requestIdHeader: false,
+    // Which X-Forwarded-For hops to believe for the client address (rate limits, backoff);
+    // without TRUST_PROXY the header is ignored, so a client cannot pick its own address.
+    trustProxy: config.trustProxy,
     genReqId: requestId,
     // A request that reached a connection before the listener closed is served, not refused
     // with a bare 503: shutdown lets in-flight work finish (see main.ts).

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { normalizeEmail } from '../credentials/email';
+import { passwordBytes } from '../credentials/passwords';
 import { applyDecorators } from '@nestjs/common';
 import { IsEmail, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
 
@@ -12,19 +13,22 @@ export const TrimLowerCase = (): PropertyDecorator =>
     typeof value === 'string' ? value.trim().toLowerCase() : value,
   );
 
-/** Length in UTF-8 bytes: bcrypt silently ignores everything past 72 bytes, not 72 characters. */
-export function ByteLength(
+/**
+ * A password's length in UTF-8 bytes of its NFKC form (what is hashed): bcrypt silently ignores
+ * everything past 72 bytes, not 72 characters.
+ */
+export function PasswordBytes(
   min: number,
   max: number,
   options?: ValidationOptions,
 ): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'byteLength',
+      name: 'passwordBytes',
       validator: {
         validate: (value: unknown) => {
           if (typeof value !== 'string') return false;
-          const bytes = Buffer.byteLength(value, 'utf8');
+          const bytes = passwordBytes(value);
           return bytes >= min && bytes <= max;
         },
         defaultMessage: (args) =>

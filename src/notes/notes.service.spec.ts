@@ -46,6 +46,7 @@ const actor = (role: UserRole, userId = '10'): AuthenticatedUser => ({
   kind: 'user',
   userId,
   tenantId: '7',
+  sessionId: 's'.repeat(22),
   role,
 });
 

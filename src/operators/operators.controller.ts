@@ -1,33 +1,91 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Body, Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { FastifyRequest } from 'fastify';
 import { Public } from '../access/access.decorators';
+import { SessionTokensDto } from '../auth/dto/auth-responses.dto';
+import { RefreshDto } from '../auth/dto/session.dto';
 import { TokenService } from '../auth/token.service';
+import { AppError } from '../errors/app-error';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
-import { OperatorLoginDto, OperatorTokenDto } from './dto/operator-login.dto';
+import { LoginBackoff } from '../rate-limit/login-backoff';
+import { OPERATOR_TENANT, SessionsService } from '../sessions/sessions.service';
+import { OperatorLoginDto } from './dto/operator-login.dto';
 import { OperatorsService } from './operators.service';
 
 @ApiTags('admin')
+@Public()
+@UseGuards(AuthRateLimitGuard)
 @Controller('admin/auth')
 export class OperatorsController {
   constructor(
     private readonly operators: OperatorsService,
     private readonly tokens: TokenService,
+    private readonly sessions: SessionsService,
+    private readonly backoff: LoginBackoff,
   ) {}
 
-  @Public()
-  @UseGuards(AuthRateLimitGuard)
+  // Wrong passwords slow down their own client (LoginBackoff), never the account for everyone.
+  @SkipThrottle({ email: true })
   @Post('login')
   @HttpCode(200)
-  @ApiOkResponse({ type: OperatorTokenDto })
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ type: SessionTokensDto, description: 'Use with the "operator" scheme' })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS' })
-  async login(@Body() dto: OperatorLoginDto): Promise<OperatorTokenDto> {
-    const operator = await this.operators.verifyCredentials(dto.email, dto.password);
-    return this.tokens.signOperator(operator);
+  @ApiTooManyRequestsResponse({ description: 'Failed logins from this client: see Retry-After' })
+  async login(
+    @Body() dto: OperatorLoginDto,
+    @Req() request: FastifyRequest,
+  ): Promise<SessionTokensDto> {
+    this.backoff.check(dto.email, request.ip);
+    const operator = await this.operators
+      .verifyCredentials(dto.email, dto.password)
+      .catch((error: unknown) => {
+        this.backoff.failed(dto.email, request.ip);
+        throw error;
+      });
+    this.backoff.succeeded(dto.email, request.ip);
+    const session = await this.sessions.start({
+      tenantId: OPERATOR_TENANT,
+      kind: 'operator',
+      id: operator.id,
+    });
+    return {
+      ...(await this.tokens.signOperator(operator, session.family)),
+      refreshToken: session.refreshToken,
+      refreshExpiresIn: session.refreshExpiresIn,
+    };
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ type: SessionTokensDto })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED or SESSION_REVOKED (a replay)' })
+  async refresh(@Body() dto: RefreshDto): Promise<SessionTokensDto> {
+    if (!dto.refreshToken.startsWith(`${OPERATOR_TENANT}.`)) {
+      throw new AppError('UNAUTHENTICATED', 'Not an operator session');
+    }
+    const rotated = await this.sessions.rotate(dto.refreshToken);
+    const operator =
+      rotated.subject.kind === 'operator'
+        ? await this.operators.find(rotated.subject.id)
+        : undefined;
+    if (!operator) {
+      await this.sessions.revokeFamily(rotated.subject.tenantId, rotated.family);
+      throw new AppError('UNAUTHENTICATED', 'No operator has this session');
+    }
+    return {
+      ...(await this.tokens.signOperator(operator, rotated.family)),
+      refreshToken: rotated.refreshToken,
+      refreshExpiresIn: rotated.refreshExpiresIn,
+    };
   }
 }

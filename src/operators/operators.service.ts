@@ -55,6 +55,10 @@ export class OperatorsService implements OnApplicationBootstrap {
     return operator;
   }
 
+  find(id: string): Promise<OperatorEntity | null> {
+    return this.operators.findOneBy({ id });
+  }
+
   /** The operator with these credentials; an unknown email costs one bcrypt check too. */
   async verifyCredentials(email: string, password: string): Promise<OperatorEntity> {
     const operator = await this.operators.findOne({

@@ -33,3 +33,13 @@ export function mayChangeNote(
 ): boolean {
   return actor.userId === authorId || isManager(actor.role);
 }
+
+/** Only owners change roles: they promote to admin or owner (a transfer) and demote. */
+export function mayChangeRole(actor: UserRole): boolean {
+  return actor === 'owner';
+}
+
+/** Owners remove anyone; admins remove plain members. */
+export function mayRemove(actor: UserRole, target: UserRole): boolean {
+  return actor === 'owner' || (actor === 'admin' && target === 'member');
+}

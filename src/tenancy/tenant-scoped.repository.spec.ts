@@ -2,8 +2,8 @@ import { IsNull, LessThan, Like, MoreThan } from 'typeorm';
 import { SqlExecutor, Statement } from '../database/sql';
 import { ScopedTable } from './scoped-table';
 import { entityMetadata } from '../../test/harness/entity-metadata';
+import { LoginDirectoryEntry } from '../accounts/login-directory.entity';
 import { NoteEntity } from '../notes/note.entity';
-import { UserEntity } from '../users/user.entity';
 import { TenantContext, TenantContextMissingError } from './tenant-context';
 import { TenantScopedRepository } from './tenant-scoped.repository';
 
@@ -25,11 +25,9 @@ const COLUMNS =
 describe(TenantScopedRepository.name, () => {
   const context = new TenantContext();
   let notes: ScopedTable;
-  let users: ScopedTable;
 
   beforeAll(async () => {
     notes = new ScopedTable(await entityMetadata(NoteEntity));
-    users = new ScopedTable(await entityMetadata(UserEntity));
   });
 
   const inTenant = <T>(fn: () => Promise<T>) => context.run({ tenantId: '7' }, fn);
@@ -137,14 +135,15 @@ describe(TenantScopedRepository.name, () => {
 
   it('should leave select:false columns out unless they are asked for', async () => {
     const { executor, calls } = recordingExecutor();
-    const scoped = new TenantScopedRepository<UserEntity>(users, executor, context);
+    const directory = new ScopedTable(await entityMetadata(LoginDirectoryEntry));
+    const scoped = new TenantScopedRepository<LoginDirectoryEntry>(directory, executor, context);
     await inTenant(async () => {
-      await scoped.findOne({ id: '1' });
-      await scoped.findOne({ id: '1' }, { select: ['id', 'passwordHash'] });
+      await scoped.findOne({ userId: '1' });
+      await scoped.findOne({ userId: '1' }, { select: ['userId', 'legacyPasswordHash'] });
     });
-    expect(calls[0].statement.text).not.toContain('password_hash');
+    expect(calls[0].statement.text).not.toContain('legacy_password_hash');
     expect(calls[1].statement.text).toMatch(
-      /^SELECT "id" AS "id", "password_hash" AS "passwordHash" FROM "users" WHERE "tenant_id" = \$1/,
+      /^SELECT "user_id" AS "userId", "legacy_password_hash" AS "legacyPasswordHash" FROM "login_directory" WHERE "tenant_id" = \$1/,
     );
   });
 });

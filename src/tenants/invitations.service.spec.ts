@@ -9,6 +9,7 @@ import {
   TenantScopedRepositoryFactory,
   Where,
 } from '../tenancy/tenant-scoped.repository';
+import { MembersService } from '../users/members.service';
 import { InvitationEntity } from './invitation.entity';
 import { hashInvitationCode, InvitationsService } from './invitations.service';
 
@@ -18,6 +19,7 @@ const actor = (role: UserRole): AuthenticatedUser => ({
   kind: 'user',
   userId: '42',
   tenantId: '7',
+  sessionId: 's'.repeat(22),
   role,
 });
 
@@ -65,7 +67,14 @@ describe(InvitationsService.name, () => {
       >(() => Promise.resolve([])),
     };
     factory = { for: jest.fn(() => invitations) };
-    service = new InvitationsService(factory as unknown as TenantScopedRepositoryFactory);
+    // The actor's role as stored now: the same as in the token here (demotion is an e2e case).
+    const members = {
+      actor: jest.fn((who: AuthenticatedUser) => Promise.resolve({ role: who.role })),
+    };
+    service = new InvitationsService(
+      factory as unknown as TenantScopedRepositoryFactory,
+      members as unknown as MembersService,
+    );
   });
 
   describe('create', () => {

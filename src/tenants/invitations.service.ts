@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, IsNull, MoreThan } from 'typeorm';
 import { AuthenticatedUser } from '../access/principal';
 import { AppError } from '../errors/app-error';
-import { mayInvite, UserRole } from '../roles/roles';
+import { isManager, mayInvite, UserRole } from '../roles/roles';
+import { MembersService } from '../users/members.service';
 import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
 import { InvitationEntity } from './invitation.entity';
@@ -29,11 +30,19 @@ function usable(code: string): Where<InvitationEntity> {
 /** Single-use, expiring invitation codes of the current tenant; only their hash is stored. */
 @Injectable()
 export class InvitationsService {
-  constructor(private readonly scoped: TenantScopedRepositoryFactory) {}
+  constructor(
+    private readonly scoped: TenantScopedRepositoryFactory,
+    private readonly members: MembersService,
+  ) {}
 
   async create(actor: AuthenticatedUser, dto: CreateInvitationDto): Promise<InvitationCreatedDto> {
     const role = dto.role ?? 'member';
-    if (!mayInvite(actor.role, role)) {
+    // The role as stored now: a token issued before a demotion still says admin.
+    const { role: actorRole } = await this.members.actor(actor);
+    if (!isManager(actorRole)) {
+      throw new AppError('FORBIDDEN', 'Only owners and admins invite');
+    }
+    if (!mayInvite(actorRole, role)) {
       throw new AppError('FORBIDDEN', 'Only the tenant owner can invite admins');
     }
     const code = randomBytes(24).toString('base64url');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -9,7 +9,9 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { Operator, Public } from '../access/access.decorators';
+import { Operator, OptionalUser, Public } from '../access/access.decorators';
+import { AuthenticatedUser } from '../access/principal';
+import { EmailTokenDto, VerifiedDto } from '../accounts/dto/account.dto';
 import { DEFAULT_PAGE_SIZE } from '../http/pagination';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { RegisterDto, RegisterResponseDto } from './dto/register.dto';
@@ -27,11 +29,32 @@ export class RegistrationController {
   @Post('register')
   @ApiCreatedResponse({ type: RegisterResponseDto })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid; the message names it' })
-  @ApiForbiddenResponse({ description: 'INVITATION_INVALID' })
+  @ApiForbiddenResponse({
+    description:
+      'INVITATION_INVALID, or EMAIL_NOT_VERIFIED (confirm it before joining another tenant)',
+  })
   @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
-  @ApiConflictResponse({ description: 'TENANT_NAME_TAKEN, EMAIL_TAKEN or USERNAME_TAKEN' })
-  register(@Body() dto: RegisterDto): Promise<RegisterResponseDto> {
-    return this.registration.register(dto);
+  @ApiConflictResponse({
+    description:
+      'TENANT_NAME_TAKEN, EMAIL_TAKEN, USERNAME_TAKEN, or ACCOUNT_EXISTS (prove the account: its password or a session)',
+  })
+  register(
+    @Body() dto: RegisterDto,
+    @OptionalUser() caller?: AuthenticatedUser,
+  ): Promise<RegisterResponseDto> {
+    return this.registration.register(dto, caller);
+  }
+
+  /** Here rather than in accounts/: confirming a claimed registration opens its member row. */
+  @Public()
+  @UseGuards(AuthRateLimitGuard)
+  @Post('verify-email')
+  @HttpCode(200)
+  @ApiOkResponse({ type: VerifiedDto })
+  @ApiBadRequestResponse({ description: 'TOKEN_INVALID: wrong, expired or already used' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
+  verifyEmail(@Body() dto: EmailTokenDto): Promise<VerifiedDto> {
+    return this.registration.verifyEmail(dto.token);
   }
 }
 

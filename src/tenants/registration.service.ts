@@ -1,14 +1,34 @@
 import { Injectable } from '@nestjs/common';
+import { AuthenticatedUser } from '../access/principal';
+import { verificationMail } from '../accounts/account-mail';
+import { Account, AccountsService } from '../accounts/accounts.service';
+import { EmailTokensService } from '../accounts/email-tokens.service';
+import { assertPasswordAllowed } from '../accounts/password-recovery.service';
+import { VerificationService } from '../accounts/verification.service';
 import { PasswordHasher } from '../credentials/passwords';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
+import { MailService } from '../mail/mail.service';
 import { TenantContext } from '../tenancy/tenant-context';
 import { UserView } from '../users/dto/user.view';
+import { MembersService } from '../users/members.service';
 import { UsersService } from '../users/users.service';
 import { RegisterDto, RegisterResponseDto } from './dto/register.dto';
 import { TenantView } from './dto/tenant.view';
 import { invitationInvalid, InvitationsService } from './invitations.service';
 import { TenantsService } from './tenants.service';
+
+/**
+ * How a registration relates to the email's account:
+ * - new: no account yet; one is made (unverified) and a verification mail sent;
+ * - member: the person proved they hold the account (its password, or a logged-in session of
+ *   it): they become a member of one more tenant, with the account's password;
+ * - claim: the email has an unverified account that this person did not prove: the member row
+ *   is made inactive and opens only once this person confirms the mailbox (then the email is
+ *   theirs and the earlier, unproven memberships close). A claim never confirmed leaves its
+ *   inactive row, and the tenant it created, as an unconfirmed new registration would.
+ */
+type Mode = 'new' | 'member' | 'claim';
 
 /** Sign-up: a new tenant with its owner, or joining an existing tenant with an invitation. */
 @Injectable()
@@ -20,17 +40,35 @@ export class RegistrationService {
     private readonly tenants: TenantsService,
     private readonly invitations: InvitationsService,
     private readonly users: UsersService,
+    private readonly accounts: AccountsService,
+    private readonly tokens: EmailTokensService,
+    private readonly mail: MailService,
+    private readonly verification: VerificationService,
+    private readonly members: MembersService,
   ) {}
+
+  /** Confirms an email; a claimed registration waiting for it opens (see VerificationService). */
+  verifyEmail(token: string): Promise<{ email: string; claimed: boolean }> {
+    return this.verification.verify(token, this.members);
+  }
 
   /**
    * A new tenant name creates the tenant with this user as owner; an existing one needs an
-   * invitation of that tenant. Tenant, user, directory entry and invitation use commit together.
+   * invitation of that tenant. Tenant, member, account, directory entry and invitation use
+   * commit together; the verification mail goes out after the commit.
    */
-  async register(dto: RegisterDto): Promise<RegisterResponseDto> {
-    // Hashing outside the transaction keeps row locks short.
-    const passwordHash = await this.passwords.hash(dto.password);
+  async register(dto: RegisterDto, caller?: AuthenticatedUser): Promise<RegisterResponseDto> {
+    const account = await this.accounts.find(dto.email);
+    const target = await this.tenants.findByName(dto.tenantName);
+    const mode = await this.mode(dto, account, caller, target?.id);
+    let passwordHash = '';
+    if (mode !== 'member') {
+      assertPasswordAllowed(dto.password, dto.email);
+      // Hashing outside the transaction keeps row locks short.
+      passwordHash = await this.passwords.hash(dto.password);
+    }
 
-    return this.transactions.run(async (tx) => {
+    const { answer, token } = await this.transactions.run(async (tx) => {
       const existing = await this.tenants.findByName(dto.tenantName, tx);
       if (!existing && dto.inviteCode) throw invitationInvalid();
       if (existing && !dto.inviteCode) {
@@ -43,13 +81,76 @@ export class RegistrationService {
 
       return this.context.run({ tenantId: tenant.id }, async () => {
         const role = dto.inviteCode ? await this.invitations.roleOf(dto.inviteCode, tx) : 'owner';
+        // A claim's member stays inactive (not listed, not an owner) until the mailbox confirms.
         const user = await this.users.create(
-          { username: dto.username, email: dto.email, passwordHash, role },
+          { username: dto.username, email: dto.email, role, pending: mode === 'claim' },
           tx,
         );
         if (dto.inviteCode) await this.invitations.consume(dto.inviteCode, user.id, tx);
-        return { tenant: TenantView.from(tenant), user: UserView.from(user) };
+        const membership = { tenantId: tenant.id, userId: user.id };
+        let token: string | undefined;
+        if (mode === 'new') {
+          await this.accounts.create(dto.email, passwordHash, tx);
+          await this.accounts.addMembership(dto.email, membership, tx);
+          token = await this.tokens.issue(dto.email, 'verify', tx);
+        } else if (mode === 'member') {
+          await this.accounts.addMembership(dto.email, membership, tx);
+        } else {
+          token = await this.tokens.issue(dto.email, 'verify', tx, { passwordHash, ...membership });
+        }
+        const answer: RegisterResponseDto = {
+          tenant: TenantView.from(tenant),
+          user: UserView.from(user),
+          account: {
+            emailVerified: mode === 'member' && account?.emailVerifiedAt != null,
+            loginOpen: mode !== 'claim',
+          },
+        };
+        return { answer, token };
       });
     });
+    if (token) {
+      const claimed = mode === 'claim' ? dto.tenantName : undefined;
+      await this.mail.send(verificationMail(dto.email, token, claimed));
+    }
+    return answer;
+  }
+
+  private async mode(
+    dto: RegisterDto,
+    account: Account | undefined,
+    caller: AuthenticatedUser | undefined,
+    tenantId: string | undefined,
+  ): Promise<Mode> {
+    if (!account) return 'new';
+    const proven =
+      (caller !== undefined && (await this.callerEmail(caller)) === dto.email) ||
+      (await this.accounts.isPassword(account, dto.password));
+    if (account.emailVerifiedAt) {
+      if (proven) return 'member';
+      throw new AppError(
+        'ACCOUNT_EXISTS',
+        'This email has an account: register with its password, or while logged in with it',
+      );
+    }
+    if (!proven) return 'claim';
+    // Already a member there: users.create answers EMAIL_TAKEN.
+    const again = account.memberships.some((membership) => membership.tenantId === tenantId);
+    if (account.memberships.length > 0 && !again) {
+      throw new AppError(
+        'EMAIL_NOT_VERIFIED',
+        'Confirm your email address (see the mail we sent) before joining another tenant',
+      );
+    }
+    return 'member';
+  }
+
+  private callerEmail(caller: AuthenticatedUser): Promise<string | undefined> {
+    return this.context.run({ tenantId: caller.tenantId }, () =>
+      this.users.get(caller.userId).then(
+        (user) => user.email,
+        () => undefined,
+      ),
+    );
   }
 }

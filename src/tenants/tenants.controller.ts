@@ -1,8 +1,15 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Auth, CurrentUser } from '../access/access.decorators';
 import { AuthenticatedUser } from '../access/principal';
 import { MANAGER_ROLES } from '../roles/roles';
+import { MembersService } from '../users/members.service';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
 import { TenantView } from './dto/tenant.view';
 import { InvitationsService } from './invitations.service';
@@ -14,6 +21,7 @@ export class TenantsController {
   constructor(
     private readonly tenants: TenantsService,
     private readonly invitations: InvitationsService,
+    private readonly members: MembersService,
   ) {}
 
   @Get()
@@ -21,6 +29,15 @@ export class TenantsController {
   @ApiOkResponse({ type: TenantView })
   async current(): Promise<TenantView> {
     return TenantView.from(await this.tenants.current());
+  }
+
+  @Post('leave')
+  @Auth()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'You are no longer a member; your notes stay' })
+  @ApiConflictResponse({ description: 'LAST_OWNER: make someone else owner first' })
+  leave(@CurrentUser() user: AuthenticatedUser): Promise<void> {
+    return this.members.leave(user);
   }
 
   @Post('invitations')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AdminDatabaseModule } from '../database/admin-database';
 import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
 import { UsersModule } from '../users/users.module';
@@ -10,7 +11,7 @@ import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 
 @Module({
-  imports: [UsersModule, AuthRateLimitModule, AdminDatabaseModule],
+  imports: [UsersModule, AccountsModule, AuthRateLimitModule, AdminDatabaseModule],
   controllers: [TenantsController, RegistrationController, RegistrationsAdminController],
   providers: [TenantsService, InvitationsService, RegistrationService, RecentRegistrations],
   exports: [TenantsService],

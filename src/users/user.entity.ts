@@ -16,12 +16,16 @@ export class UserEntity {
   @Column({ type: 'text' })
   email!: string;
 
-  @Column({ name: 'password_hash', type: 'text', select: false })
-  passwordHash!: string;
-
   @Column({ type: 'text' })
   role!: UserRole;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /**
+   * Set while the row is not an active member: removed, left (the row stays, so their notes keep
+   * an author), or made by an email claim still waiting for its mailbox (see VerificationService).
+   */
+  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  removedAt!: Date | null;
 }

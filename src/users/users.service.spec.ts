@@ -1,12 +1,11 @@
-import { EntityManager, LessThan, QueryFailedError } from 'typeorm';
-import { GlobalRepositories } from '../database/global-repositories';
+import { EntityManager, IsNull, LessThan, MoreThan, QueryFailedError } from 'typeorm';
 import { AppError } from '../errors/app-error';
 import {
   FindOptions,
+  Patch,
   TenantScopedRepositoryFactory,
   Where,
 } from '../tenancy/tenant-scoped.repository';
-import { LoginDirectoryEntry } from './login-directory.entity';
 import { UserEntity } from './user.entity';
 import { NewUser, UsersService } from './users.service';
 
@@ -21,24 +20,20 @@ function uniqueViolation(driverError: { constraint?: string; message?: string })
   );
 }
 
-function user(id: string): UserEntity {
+function user(id: string, values: Partial<UserEntity> = {}): UserEntity {
   return {
     tenantId: '7',
     id,
     username: `u${id}`,
     email: `u${id}@example.com`,
-    passwordHash: 'hash',
     role: 'member',
     createdAt: new Date(Number(id) * 1000),
+    removedAt: null,
+    ...values,
   };
 }
 
-const newUser: NewUser = {
-  username: 'alice',
-  email: 'alice@example.com',
-  passwordHash: '$2b$04$hash',
-  role: 'admin',
-};
+const newUser: NewUser = { username: 'alice', email: 'alice@example.com', role: 'admin' };
 
 describe(UsersService.name, () => {
   const tx = { queryRunner: {} } as unknown as EntityManager;
@@ -49,10 +44,9 @@ describe(UsersService.name, () => {
       [Where<UserEntity>, Pick<FindOptions<UserEntity>, 'select'>?]
     >;
     insert: jest.Mock<Promise<UserEntity>, [Partial<UserEntity>]>;
+    update: jest.Mock<Promise<UserEntity[]>, [Where<UserEntity>, Patch<UserEntity>]>;
   };
-  let directory: { insert: jest.Mock; find: jest.Mock };
   let scoped: { for: jest.Mock };
-  let global: { for: jest.Mock };
   let service: UsersService;
 
   beforeEach(() => {
@@ -64,50 +58,90 @@ describe(UsersService.name, () => {
         Promise<UserEntity | null>,
         [Where<UserEntity>, Pick<FindOptions<UserEntity>, 'select'>?]
       >(() => Promise.resolve(null)),
-      insert: jest.fn((values: Partial<UserEntity>) =>
-        Promise.resolve({ ...user('55'), ...values }),
+      insert: jest.fn((values: Partial<UserEntity>) => Promise.resolve(user('55', values))),
+      update: jest.fn<Promise<UserEntity[]>, [Where<UserEntity>, Patch<UserEntity>]>(() =>
+        Promise.resolve([]),
       ),
     };
-    directory = { insert: jest.fn(() => Promise.resolve({})), find: jest.fn() };
     scoped = { for: jest.fn(() => users) };
-    global = { for: jest.fn(() => directory) };
-    service = new UsersService(
-      scoped as unknown as TenantScopedRepositoryFactory,
-      global as unknown as GlobalRepositories,
-    );
+    service = new UsersService(scoped as unknown as TenantScopedRepositoryFactory);
   });
 
   describe('create', () => {
-    it("should insert the user and its login directory entry in the caller's transaction", async () => {
+    it("should insert a new member in the caller's transaction when nobody was removed with that email", async () => {
       const created = await service.create(newUser, tx);
       expect(scoped.for).toHaveBeenCalledWith(UserEntity, tx);
-      expect(global.for).toHaveBeenCalledWith(LoginDirectoryEntry, tx);
-      expect(users.insert).toHaveBeenCalledWith(newUser);
-      expect(directory.insert).toHaveBeenCalledWith({
-        email: 'alice@example.com',
-        tenantId: '7',
-        userId: '55',
-      });
+      expect(users.update).toHaveBeenCalledWith(
+        { email: 'alice@example.com', removedAt: MoreThan(new Date(0)) },
+        { username: 'alice', email: 'alice@example.com', role: 'admin', removedAt: null },
+      );
+      expect(users.insert).toHaveBeenCalledWith({ ...newUser, removedAt: null });
       expect(created.id).toBe('55');
+      expect(created.removedAt).toBeNull();
+    });
+
+    it('should insert a pending member inactive, removedAt set to now', async () => {
+      const before = Date.now();
+      const created = await service.create({ ...newUser, pending: true }, tx);
+      const [values] = users.insert.mock.calls[0];
+      expect(values).toEqual({ ...newUser, removedAt: expect.any(Date) });
+      expect(values).not.toHaveProperty('pending');
+      const removedAt = (values.removedAt as Date).getTime();
+      expect(removedAt).toBeGreaterThanOrEqual(before);
+      expect(removedAt).toBeLessThanOrEqual(Date.now());
+      expect(created.removedAt).toBeInstanceOf(Date);
+    });
+
+    it('should bring a removed member back still inactive when pending', async () => {
+      users.update.mockResolvedValue([user('12', { ...newUser, removedAt: new Date() })]);
+      const created = await service.create({ ...newUser, pending: true }, tx);
+      const [where, patch] = users.update.mock.calls[0];
+      expect(where).toEqual({ email: 'alice@example.com', removedAt: MoreThan(new Date(0)) });
+      expect(patch).toEqual({
+        username: 'alice',
+        email: 'alice@example.com',
+        role: 'admin',
+        removedAt: expect.any(Function),
+      });
+      expect((patch.removedAt as () => string)()).toBe('now()');
+      expect(created.id).toBe('12');
+      expect(users.insert).not.toHaveBeenCalled();
+    });
+
+    it('should make a member active when pending is false', async () => {
+      await service.create({ ...newUser, pending: false }, tx);
+      expect(users.update.mock.calls[0][1]).toEqual({
+        username: 'alice',
+        email: 'alice@example.com',
+        role: 'admin',
+        removedAt: null,
+      });
+      expect(users.insert).toHaveBeenCalledWith({ ...newUser, removedAt: null });
+    });
+
+    it('should bring a removed member with the same email back as the same member', async () => {
+      users.update.mockResolvedValue([user('12', { ...newUser })]);
+      const created = await service.create(newUser, tx);
+      expect(created.id).toBe('12');
+      expect(created.removedAt).toBeNull();
+      expect(users.insert).not.toHaveBeenCalled();
     });
 
     it.each([
       ['users_email_key', 'EMAIL_TAKEN'],
       ['users_email_key_102008', 'EMAIL_TAKEN'],
       ['users_username_key_102008', 'USERNAME_TAKEN'],
-    ])('should answer a unique violation of %s on the user row as %s', async (constraint, code) => {
+    ])('should answer a unique violation of %s as %s', async (constraint, code) => {
       users.insert.mockRejectedValue(uniqueViolation({ constraint }));
-      await expect(service.create(newUser, tx)).rejects.toMatchObject({ code });
-      expect(directory.insert).not.toHaveBeenCalled();
-    });
-
-    it('should answer EMAIL_TAKEN when the login directory already has the email in this tenant', async () => {
-      directory.insert.mockRejectedValue(
-        uniqueViolation({ constraint: 'login_directory_pkey_102100' }),
-      );
       const error = await service.create(newUser, tx).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AppError);
-      expect(error).toMatchObject({ code: 'EMAIL_TAKEN' });
+      expect(error).toMatchObject({ code });
+    });
+
+    it('should answer USERNAME_TAKEN when a returning member takes a username in use', async () => {
+      users.update.mockRejectedValue(uniqueViolation({ constraint: 'users_username_key_102008' }));
+      await expect(service.create(newUser, tx)).rejects.toMatchObject({ code: 'USERNAME_TAKEN' });
+      expect(users.insert).not.toHaveBeenCalled();
     });
 
     it('should read the constraint from the message when Citus relays a worker error without it', async () => {
@@ -126,6 +160,11 @@ describe(UsersService.name, () => {
       users.insert.mockRejectedValue(otherUnique);
       await expect(service.create(newUser, tx)).rejects.toBe(otherUnique);
 
+      // The directory is the accounts' business now (AccountsService.addMembership).
+      const directory = uniqueViolation({ constraint: 'login_directory_pkey_102100' });
+      users.insert.mockRejectedValue(directory);
+      await expect(service.create(newUser, tx)).rejects.toBe(directory);
+
       const down = new Error('connection terminated');
       users.insert.mockRejectedValue(down);
       await expect(service.create(newUser, tx)).rejects.toBe(down);
@@ -133,54 +172,39 @@ describe(UsersService.name, () => {
   });
 
   describe('list', () => {
-    it('should read ids below the cursor, newest first, one row more than the limit', async () => {
+    it('should read current members below the cursor, newest first, one row more than the limit', async () => {
       users.find.mockResolvedValue([user('9'), user('8'), user('7')]);
       const page = await service.list({ cursor: '10', limit: 2 });
       expect(users.find).toHaveBeenCalledWith(
-        { id: LessThan('10') },
+        { id: LessThan('10'), removedAt: IsNull() },
         { order: { id: 'DESC' }, limit: 3 },
       );
       expect(page.items.map((item) => item.id)).toEqual(['9', '8']);
       expect(page.nextCursor).toBe('8');
-      expect(page.items[0]).not.toHaveProperty('passwordHash');
+      expect(page.items[0]).not.toHaveProperty('removedAt');
     });
 
-    it('should start from the top with the default page size and no cursor', async () => {
+    it('should start from the top with the default page size, without removed members', async () => {
       users.find.mockResolvedValue([user('9')]);
       const page = await service.list({});
-      expect(users.find).toHaveBeenCalledWith({}, { order: { id: 'DESC' }, limit: 21 });
+      expect(users.find).toHaveBeenCalledWith(
+        { removedAt: IsNull() },
+        { order: { id: 'DESC' }, limit: 21 },
+      );
       expect(page.nextCursor).toBeNull();
     });
   });
 
   describe('get', () => {
-    it('should answer USER_NOT_FOUND for a user the tenant does not have', async () => {
-      await expect(service.get('3')).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
-      expect(users.findOne).toHaveBeenCalledWith({ id: '3' });
-    });
-  });
-
-  describe('findWithPasswordHash', () => {
-    it('should ask for the password hash, which is not read by default', async () => {
+    it('should answer a current member, in the given transaction', async () => {
       users.findOne.mockResolvedValue(user('3'));
-      await service.findWithPasswordHash('3');
-      const [where, options] = users.findOne.mock.calls[0];
-      expect(where).toEqual({ id: '3' });
-      expect(options?.select).toContain('passwordHash');
-      expect(options?.select).toContain('tenantId');
+      await expect(service.get('3', tx)).resolves.toMatchObject({ id: '3' });
+      expect(scoped.for).toHaveBeenCalledWith(UserEntity, tx);
     });
-  });
 
-  describe('findLogins', () => {
-    it('should look the email up in the login directory, in tenant order', async () => {
-      directory.find.mockResolvedValue([]);
-      await service.findLogins('a@example.com');
-      expect(global.for).toHaveBeenCalledWith(LoginDirectoryEntry);
-      expect(directory.find).toHaveBeenCalledWith({
-        where: { email: 'a@example.com' },
-        order: { tenantId: 'ASC' },
-      });
-      expect(scoped.for).not.toHaveBeenCalled();
+    it('should answer USER_NOT_FOUND for a user the tenant does not have, or removed', async () => {
+      await expect(service.get('3')).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+      expect(users.findOne).toHaveBeenCalledWith({ id: '3', removedAt: IsNull() });
     });
   });
 });

@@ -1,91 +1,71 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LessThan } from 'typeorm';
-import { GlobalRepositories } from '../database/global-repositories';
-import { AppError } from '../errors/app-error';
+import { EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
+import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../http/pagination';
+import { UserRole } from '../roles/roles';
 import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
 import { UserView } from './dto/user.view';
-import { LoginDirectoryEntry } from './login-directory.entity';
 import { UserEntity } from './user.entity';
-import { UserRole } from '../roles/roles';
 
 export interface NewUser {
   username: string;
   email: string;
-  passwordHash: string;
   role: UserRole;
+  /** Made inactive: a claimed registration opens it once the mailbox confirms. */
+  pending?: boolean;
 }
 
+/** The members of the current tenant (the login side of a person is their account). */
 @Injectable()
 export class UsersService {
-  constructor(
-    private readonly scoped: TenantScopedRepositoryFactory,
-    private readonly global: GlobalRepositories,
-  ) {}
+  constructor(private readonly scoped: TenantScopedRepositoryFactory) {}
+
+  private users(tx?: EntityManager) {
+    return this.scoped.for(UserEntity, tx);
+  }
 
   /**
-   * Inserts the user into the current tenant and its login directory entry in the caller's
-   * transaction. The two rows live on different shards; Citus commits them atomically (2PC).
+   * Adds a member to the current tenant in the caller's transaction. Someone who was removed
+   * from this tenant before comes back as the same member (their old notes are theirs again).
    */
   async create(user: NewUser, tx: EntityManager): Promise<UserEntity> {
-    const users = this.scoped.for(UserEntity, tx);
-    let created: UserEntity;
+    const { pending = false, ...member } = user;
     try {
-      created = await users.insert(user);
-      await this.global.for(LoginDirectoryEntry, tx).insert({
-        email: user.email,
-        tenantId: created.tenantId,
-        userId: created.id,
-      });
+      const [returning] = await this.users(tx).update(
+        { email: member.email, removedAt: MoreThan(new Date(0)) },
+        { ...member, removedAt: pending ? () => 'now()' : null },
+      );
+      return (
+        returning ??
+        (await this.users(tx).insert({ ...member, removedAt: pending ? new Date() : null }))
+      );
     } catch (error) {
       throw mapUserConflict(error) ?? error;
     }
-    return created;
   }
 
   async list(query: PageQueryDto): Promise<Page<UserView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.scoped
-      .for(UserEntity)
-      .find(query.cursor ? { id: LessThan(query.cursor) } : {}, {
-        order: { id: 'DESC' },
-        limit: limit + 1,
-      });
+    const rows = await this.users().find(
+      query.cursor ? { id: LessThan(query.cursor), removedAt: IsNull() } : { removedAt: IsNull() },
+      { order: { id: 'DESC' }, limit: limit + 1 },
+    );
     return toPage(rows, limit, (row) => UserView.from(row));
   }
 
-  async get(id: string): Promise<UserEntity> {
-    const user = await this.scoped.for(UserEntity).findOne({ id });
+  /** A current member of this tenant (removed members are not found). */
+  async get(id: string, tx?: EntityManager): Promise<UserEntity> {
+    const user = await this.users(tx).findOne({ id, removedAt: IsNull() });
     if (!user) throw new AppError('USER_NOT_FOUND', `User ${id} not found`);
     return user;
-  }
-
-  /** Includes the password hash: only for credential checks, never for responses. */
-  findWithPasswordHash(id: string): Promise<UserEntity | null> {
-    return this.scoped
-      .for(UserEntity)
-      .findOne(
-        { id },
-        { select: ['tenantId', 'id', 'username', 'email', 'role', 'createdAt', 'passwordHash'] },
-      );
-  }
-
-  /** Single-shard: login_directory is distributed by email. Not tenant-scoped by design. */
-  findLogins(email: string): Promise<LoginDirectoryEntry[]> {
-    return this.global
-      .for(LoginDirectoryEntry)
-      .find({ where: { email }, order: { tenantId: 'ASC' } });
   }
 }
 
 function mapUserConflict(error: unknown): AppError | undefined {
   const constraint = violatedUniqueConstraint(error);
   if (constraint === undefined) return undefined;
-  if (
-    isConstraint(constraint, 'users_email_key') ||
-    isConstraint(constraint, 'login_directory_pkey')
-  ) {
+  if (isConstraint(constraint, 'users_email_key')) {
     return new AppError('EMAIL_TAKEN', 'This email is already registered in this tenant');
   }
   if (isConstraint(constraint, 'users_username_key')) {

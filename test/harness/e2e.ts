@@ -10,6 +10,7 @@ import { configureApp } from '../../src/http/configure-app';
 import { createHttpAdapter } from '../../src/http/http-adapter';
 import { LOG_DESTINATION } from '../../src/logging/logging.module';
 import { DestinationStream } from 'pino';
+import { latestToken } from './mail';
 
 export const citusMode = process.env.E2E_CITUS === '1';
 
@@ -60,6 +61,8 @@ export async function createTestApp(
     AUTH_RATE_LIMIT_PER_EMAIL: '1000000',
     LOG_LEVEL: 'silent',
     CORS_ORIGINS: '',
+    SMTP_URL: process.env.E2E_SMTP_URL ?? '',
+    TRUST_PROXY: 'false',
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [AppModule] });
@@ -135,6 +138,14 @@ export async function login(
     .send({ email, password, ...(tenant ? { tenant } : {}) })
     .expect(200);
   return response.body.accessToken as string;
+}
+
+/** Confirms the email with the token the sink received for it. */
+export async function verifyEmail(http: () => Http, email: string): Promise<void> {
+  await http()
+    .post('/api/v1/auth/verify-email')
+    .send({ token: latestToken(email, 'Confirm your email') })
+    .expect(200);
 }
 
 /** Registers a new tenant (or joins one with an invite code) and logs in. */

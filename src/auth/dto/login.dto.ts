@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { NormalizedEmail } from '../../http/transforms';
+import { NormalizedEmail, PasswordBytes } from '../../http/transforms';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice@example.com' })
@@ -10,7 +10,7 @@ export class LoginDto {
 
   @ApiProperty({ example: 'correct horse battery' })
   @IsString()
-  @Length(1, 1024)
+  @PasswordBytes(1, 72)
   password!: string;
 
   @ApiPropertyOptional({

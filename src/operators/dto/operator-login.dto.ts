@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
-import { NormalizedEmail } from '../../http/transforms';
+import { IsString } from 'class-validator';
+import { NormalizedEmail, PasswordBytes } from '../../http/transforms';
 
 export class OperatorLoginDto {
   @ApiProperty({ example: 'ops@example.com' })
@@ -9,7 +9,7 @@ export class OperatorLoginDto {
 
   @ApiProperty()
   @IsString()
-  @Length(1, 1024)
+  @PasswordBytes(1, 72)
   password!: string;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ByteLength, NormalizedEmail, Trim, TrimLowerCase } from '../../http/transforms';
+import { NormalizedEmail, PasswordBytes, Trim, TrimLowerCase } from '../../http/transforms';
 import { UserView } from '../../users/dto/user.view';
 import { TenantView } from './tenant.view';
 
@@ -28,7 +28,7 @@ export class RegisterDto {
 
   @ApiProperty({ example: 'correct horse battery', minLength: 8, maxLength: 72 })
   @IsString()
-  @ByteLength(8, 72)
+  @PasswordBytes(8, 72)
   password!: string;
 
   @ApiPropertyOptional({ description: 'Invitation code to join an existing organisation' })
@@ -39,10 +39,26 @@ export class RegisterDto {
   inviteCode?: string;
 }
 
+export class RegistrationAccountDto {
+  @ApiProperty({
+    description: 'Whether the email is confirmed (a mail with a token was sent if not)',
+  })
+  emailVerified!: boolean;
+
+  @ApiProperty({
+    description:
+      'false when the email belongs to an unconfirmed account of someone else: the new membership opens once you confirm the mail sent to it',
+  })
+  loginOpen!: boolean;
+}
+
 export class RegisterResponseDto {
   @ApiProperty({ type: TenantView })
   tenant!: TenantView;
 
   @ApiProperty({ type: UserView })
   user!: UserView;
+
+  @ApiProperty({ type: RegistrationAccountDto })
+  account!: RegistrationAccountDto;
 }

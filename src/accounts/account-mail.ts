@@ -1,0 +1,45 @@
+import { Mail } from '../mail/mail.service';
+
+/**
+ * The mails that carry tokens. Each has the token on a line of its own (`Token: <token>`) so a
+ * person can paste it and a program can read it.
+ */
+export function verificationMail(email: string, token: string, claimedTenant?: string): Mail {
+  const claim =
+    claimedTenant === undefined
+      ? []
+      : [
+          `This registration (tenant "${claimedTenant}") was made without the password this address`,
+          'already had. Confirming it makes its password the only one and closes every membership',
+          'made before with this address. Confirm only if you made it yourself.',
+        ];
+  return {
+    to: email,
+    subject: 'Confirm your email address',
+    text: [
+      `Someone (we hope you) registered ${email} with the notes service.`,
+      ...claim,
+      'To confirm that this address is yours, send this token to POST /api/v1/auth/verify-email',
+      'within 24 hours. If it was not you, ignore this mail: nothing is done without the token.',
+      '',
+      `Token: ${token}`,
+      '',
+    ].join('\n'),
+  };
+}
+
+export function resetMail(email: string, token: string): Mail {
+  return {
+    to: email,
+    subject: 'Reset your password',
+    text: [
+      `A password reset was asked for ${email}.`,
+      'To choose a new password, send this token with it to',
+      'POST /api/v1/auth/password-reset/confirm within an hour. If it was not you, ignore this',
+      'mail: your password stays as it is.',
+      '',
+      `Token: ${token}`,
+      '',
+    ].join('\n'),
+  };
+}

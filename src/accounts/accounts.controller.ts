@@ -1,0 +1,58 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNoContentResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { Public } from '../access/access.decorators';
+import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
+import { AcceptedDto, EmailDto, ResetPasswordDto } from './dto/account.dto';
+import { PasswordRecoveryService } from './password-recovery.service';
+import { VerificationService } from './verification.service';
+
+const ACCEPTED: AcceptedDto = { status: 'accepted' };
+
+@ApiTags('auth')
+@Public()
+@UseGuards(AuthRateLimitGuard)
+@ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
+@Controller('auth')
+export class AccountsController {
+  constructor(
+    private readonly verification: VerificationService,
+    private readonly recovery: PasswordRecoveryService,
+  ) {}
+
+  @Post('verify-email/resend')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description:
+      'A new token is mailed if the address has an unverified account (same answer otherwise)',
+  })
+  async resend(@Body() dto: EmailDto): Promise<AcceptedDto> {
+    await this.verification.resend(dto.email);
+    return ACCEPTED;
+  }
+
+  @Post('password-reset')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description: 'A reset token is mailed if the address has an account (same answer otherwise)',
+  })
+  async requestReset(@Body() dto: EmailDto): Promise<AcceptedDto> {
+    await this.recovery.requestReset(dto.email);
+    return ACCEPTED;
+  }
+
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'The new password is set; every session has ended' })
+  @ApiBadRequestResponse({ description: 'TOKEN_INVALID, or the password breaks a rule (named)' })
+  confirmReset(@Body() dto: ResetPasswordDto): Promise<void> {
+    return this.recovery.confirmReset(dto.token, dto.password);
+  }
+}

@@ -1,0 +1,29 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { PasswordBytes } from '../../http/transforms';
+
+export class RefreshDto {
+  @ApiProperty()
+  @IsString()
+  @Length(20, 200)
+  refreshToken!: string;
+}
+
+export class LogoutDto {
+  @ApiPropertyOptional({ description: 'End every session of your account, in every tenant' })
+  @IsOptional()
+  @IsBoolean({ message: 'everywhere must be true or false' })
+  everywhere?: boolean;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @PasswordBytes(1, 72)
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 72 })
+  @IsString()
+  @PasswordBytes(8, 72)
+  newPassword!: string;
+}

@@ -1,0 +1,345 @@
+import * as bcrypt from 'bcrypt';
+import {
+  bearer,
+  Http,
+  invite,
+  login,
+  PASSWORD,
+  register,
+  unique,
+  useTestApp,
+  verifyEmail,
+} from './harness/e2e';
+import { plainText } from '../tools/mail/sink';
+import { latestToken, mailsTo } from './harness/mail';
+
+jest.mock('bcrypt', () => {
+  const actual = jest.requireActual<typeof import('bcrypt')>('bcrypt');
+  return {
+    ...actual,
+    compare: jest.fn((data: string, hash: string) => actual.compare(data, hash)),
+  };
+});
+const compares = bcrypt.compare as unknown as jest.Mock;
+
+/** One identity per person: accounts, verification, claims, resets and password rules. */
+describe('Accounts (e2e)', () => {
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
+
+  const signUp = (email: string, password = PASSWORD, extra: Record<string, unknown> = {}) =>
+    http()
+      .post('/api/v1/auth/register')
+      .send({ tenantName: unique('T'), username: unique('u'), email, password, ...extra });
+
+  it('should log an email in with one bcrypt check whether it is in 1 tenant or in 40', async () => {
+    const email = `${unique('many')}@example.com`;
+    await signUp(email).expect(201);
+    await verifyEmail(http, email);
+    compares.mockClear();
+    await http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+    expect(compares).toHaveBeenCalledTimes(1);
+
+    for (let i = 1; i < 40; i += 1) await signUp(email).expect(201);
+    compares.mockClear();
+    const choice = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: PASSWORD })
+      .expect(409);
+    expect(choice.body.tenants).toHaveLength(40);
+    expect(compares).toHaveBeenCalledTimes(1);
+    compares.mockClear();
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: PASSWORD, tenant: choice.body.tenants[7].id })
+      .expect(200);
+    expect(compares).toHaveBeenCalledTimes(1);
+  });
+
+  it('should keep 40 strangers registering a verified email out, and its login at one bcrypt', async () => {
+    const email = `${unique('victim')}@example.com`;
+    await signUp(email).expect(201);
+    await verifyEmail(http, email);
+    for (let i = 0; i < 40; i += 1) {
+      const squat = await signUp(email, `squatter password ${i}`).expect(409);
+      expect(squat.body.code).toBe('ACCOUNT_EXISTS');
+    }
+    compares.mockClear();
+    await http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+    expect(compares).toHaveBeenCalledTimes(1);
+  });
+
+  it('should mail a single-use verification token and refuse it when spent or expired', async () => {
+    const email = `${unique('verify')}@example.com`;
+    const created = await signUp(email).expect(201);
+    expect(created.body.account).toEqual({ emailVerified: false, loginOpen: true });
+    const mail = mailsTo(email).pop() ?? '';
+    expect(mail).toMatch(/^Subject: Confirm your email address/m);
+    const token = latestToken(email, 'Confirm your email');
+    const verified = await http().post('/api/v1/auth/verify-email').send({ token }).expect(200);
+    expect(verified.body).toEqual({ email, claimed: false });
+    const again = await http().post('/api/v1/auth/verify-email').send({ token }).expect(400);
+    expect(again.body.code).toBe('TOKEN_INVALID');
+
+    const late = `${unique('late')}@example.com`;
+    await signUp(late).expect(201);
+    await ctx.db.query(
+      `UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE email = $1`,
+      [late],
+    );
+    await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: latestToken(late, 'Confirm your email') })
+      .expect(400);
+    await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: 'x'.repeat(43) + '.' + Buffer.from(late).toString('base64url') })
+      .expect(400);
+  });
+
+  it('should not let an unverified email join a second tenant, nor by invitation', async () => {
+    const owner = await register(http);
+    const email = `${unique('unverified')}@example.com`;
+    await signUp(email).expect(201);
+    const second = await signUp(email).expect(403);
+    expect(second.body.code).toBe('EMAIL_NOT_VERIFIED');
+    const invited = await signUp(email, PASSWORD, {
+      tenantName: owner.tenant.name,
+      inviteCode: await invite(http, owner.token),
+    }).expect(403);
+    expect(invited.body.code).toBe('EMAIL_NOT_VERIFIED');
+  });
+
+  it('should let the mailbox owner take an email over from an unverified squatter', async () => {
+    const email = `${unique('owner')}@example.com`;
+    const squat = await signUp(email, 'the squatters password').expect(201);
+    const squatterSession = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the squatters password' })
+      .expect(200);
+
+    const mine = await signUp(email, 'the real owners password').expect(201);
+    expect(mine.body.account).toEqual({ emailVerified: false, loginOpen: false });
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the real owners password' })
+      .expect(401);
+
+    const claimed = await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: latestToken(email, 'Confirm your email') })
+      .expect(200);
+    expect(claimed.body).toEqual({ email, claimed: true });
+
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the squatters password' })
+      .expect(401);
+    await http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: squatterSession.body.refreshToken })
+      .expect(401);
+    const owner = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the real owners password' })
+      .expect(200);
+    expect(owner.body.tenant.id).toBe(mine.body.tenant.id);
+    expect(owner.body.tenant.id).not.toBe(squat.body.tenant.id);
+  });
+
+  it("should keep a claimed membership closed until confirmed, then close the squatter's", async () => {
+    const host = await register(http);
+    const hostCode = await invite(http, host.token);
+    const emailsIn = async (token: string) => {
+      const page = await http()
+        .get('/api/v1/users')
+        .set(...bearer(token))
+        .expect(200);
+      return (page.body.items as Array<{ email: string; role: string }>).map((user) => user.email);
+    };
+
+    const email = `${unique('claimed')}@example.com`;
+    const squat = await signUp(email, 'the squatters password').expect(201);
+    const squatter = await login(http, email, 'the squatters password', squat.body.tenant.id);
+    const friend = await register(http, {
+      tenantName: squat.body.tenant.name,
+      inviteCode: await invite(http, squatter, 'admin'),
+    });
+    expect(await emailsIn(friend.token)).toContain(email);
+
+    // The real owner joins the host's tenant; until the mailbox confirms, they are no member.
+    await signUp(email, 'the real owners password', {
+      tenantName: host.tenant.name,
+      inviteCode: hostCode,
+    }).expect(201);
+    expect(await emailsIn(host.token)).not.toContain(email);
+    const mail = plainText(mailsTo(email).pop() ?? '');
+    expect(mail).toContain(`tenant "${host.tenant.name}"`);
+    expect(mail).toContain('Confirm only if you made it yourself');
+
+    await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: latestToken(email, 'Confirm your email') })
+      .expect(200);
+    expect(await emailsIn(host.token)).toContain(email);
+    // The squatter is gone from the tenant they made, and no longer counts as its owner.
+    expect(await emailsIn(friend.token)).not.toContain(email);
+    await http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(squatter))
+      .expect(401);
+  });
+
+  it('should accept a logged-in session of the account as proof for joining another tenant', async () => {
+    const email = `${unique('session')}@example.com`;
+    await signUp(email).expect(201);
+    await verifyEmail(http, email);
+    const token = await login(http, email);
+    await signUp(email, 'not the password at all').expect(409);
+    const joined = await signUp(email, 'not the password at all')
+      .set(...bearer(token))
+      .expect(201);
+    expect(joined.body.account).toEqual({ emailVerified: true, loginOpen: true });
+    // The account's password stays what it was.
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: PASSWORD, tenant: joined.body.tenant.id })
+      .expect(200);
+  });
+
+  it('should reset a password by mail, once, and end every session', async () => {
+    const member = await register(http);
+    const session = await http()
+      .post('/api/v1/auth/login')
+      .send({ email: member.email, password: PASSWORD })
+      .expect(200);
+    const before = mailsTo(member.email).length;
+    await http()
+      .post('/api/v1/auth/password-reset')
+      .send({ email: member.email })
+      .expect(202, { status: 'accepted' });
+    // Same answer for an email without an account, and no mail.
+    const nobody = `${unique('nobody')}@example.com`;
+    await http()
+      .post('/api/v1/auth/password-reset')
+      .send({ email: nobody })
+      .expect(202, { status: 'accepted' });
+    expect(mailsTo(nobody)).toHaveLength(0);
+    expect(mailsTo(member.email)).toHaveLength(before + 1);
+
+    const token = latestToken(member.email, 'Reset your password');
+    const weak = await http()
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token, password: 'password1' })
+      .expect(400);
+    expect(weak.body.message).toContain('common');
+    // A refused password does not spend the token.
+    await http()
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token, password: 'a brand new passphrase' })
+      .expect(204);
+    await http()
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token, password: 'yet another passphrase' })
+      .expect(400);
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email: member.email, password: PASSWORD })
+      .expect(401);
+    await login(http, member.email, 'a brand new passphrase');
+    await http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: session.body.refreshToken })
+      .expect(401);
+  });
+
+  it('should change a password with the current one and end every session', async () => {
+    const member = await register(http);
+    const session = await http()
+      .post('/api/v1/auth/login')
+      .send({ email: member.email, password: PASSWORD })
+      .expect(200);
+    await http()
+      .post('/api/v1/auth/password')
+      .set(...bearer(member.token))
+      .send({ currentPassword: 'wrong guess here', newPassword: 'my next passphrase' })
+      .expect(401);
+    await http()
+      .post('/api/v1/auth/password')
+      .set(...bearer(member.token))
+      .send({ currentPassword: PASSWORD, newPassword: member.email })
+      .expect(400);
+    await http()
+      .post('/api/v1/auth/password')
+      .set(...bearer(member.token))
+      .send({ currentPassword: PASSWORD, newPassword: 'my next passphrase' })
+      .expect(204);
+    await http()
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: session.body.refreshToken })
+      .expect(401);
+    await login(http, member.email, 'my next passphrase');
+  });
+
+  it.each([
+    ['the email itself', (email: string) => email.toUpperCase(), 'must not be the email'],
+    ['a common password', () => 'password1', 'most common'],
+    ['one repeated character', () => 'aaaaaaaa', 'at least 3 different'],
+  ])('should refuse %s as a password, naming the field', async (_kind, password, message) => {
+    const email = `${unique('rules')}@example.com`;
+    const response = await signUp(email, password(email)).expect(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(response.body.message).toContain(message);
+  });
+
+  it('should treat NFC and NFD spellings of a password as one, and read 72 bytes at most', async () => {
+    const email = `${unique('nfkc')}@example.com`;
+    const composed = 'crème brûlée à la carte'.normalize('NFC');
+    await signUp(email, composed).expect(201);
+    await login(http, email, composed.normalize('NFD'));
+    const tooLong = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'p'.repeat(73) })
+      .expect(400);
+    expect(tooLong.body.message).toContain('password must be 1 to 72 bytes long');
+  });
+
+  it('should keep a migrated per-tenant password working for that tenant until a reset', async () => {
+    // As the accounts migration leaves an email whose tenants had different passwords: the
+    // account has one password; the other membership keeps its old hash.
+    const email = `${unique('migrated')}@example.com`;
+    const first = await signUp(email).expect(201);
+    await verifyEmail(http, email);
+    const second = await signUp(email).expect(201);
+    const oldHash = await bcrypt.hash('the old tenant password', 4);
+    await ctx.db.query(
+      `UPDATE login_directory SET legacy_password_hash = $1 WHERE email = $2 AND tenant_id = $3`,
+      [oldHash, email, second.body.tenant.id],
+    );
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the old tenant password' })
+      .expect(401);
+    const there = await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the old tenant password', tenant: second.body.tenant.id })
+      .expect(200);
+    expect(there.body.tenant.id).toBe(second.body.tenant.id);
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the old tenant password', tenant: first.body.tenant.id })
+      .expect(401);
+    // The account password opens both, as for any account.
+    await http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(409);
+
+    await http().post('/api/v1/auth/password-reset').send({ email }).expect(202);
+    await http()
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token: latestToken(email, 'Reset your password'), password: 'one password now' })
+      .expect(204);
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email, password: 'the old tenant password', tenant: second.body.tenant.id })
+      .expect(401);
+  });
+});

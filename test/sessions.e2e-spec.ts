@@ -1,0 +1,280 @@
+import {
+  bearer,
+  Http,
+  operatorToken,
+  OPERATOR,
+  PASSWORD,
+  register,
+  tenantWithRoles,
+  unique,
+  useTestApp,
+} from './harness/e2e';
+
+/** Sessions that end: rotation, reuse detection, logout, and members losing access. */
+describe('Sessions and members (e2e)', () => {
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
+
+  const loginBody = async (email: string, tenant?: string) =>
+    (
+      await http()
+        .post('/api/v1/auth/login')
+        .send({ email, password: PASSWORD, ...(tenant ? { tenant } : {}) })
+        .expect(200)
+    ).body as { accessToken: string; refreshToken: string };
+  const refresh = (refreshToken: string) =>
+    http().post('/api/v1/auth/refresh').send({ refreshToken });
+
+  describe('refresh tokens', () => {
+    it('should rotate: each refresh token works once, and a replay ends the session', async () => {
+      const member = await register(http);
+      const first = await loginBody(member.email);
+      const second = await refresh(first.refreshToken).expect(200);
+      expect(second.headers['cache-control']).toBe('no-store');
+      expect(second.body.refreshToken).not.toBe(first.refreshToken);
+      await http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(second.body.accessToken))
+        .expect(200);
+
+      const replay = await refresh(first.refreshToken).expect(401);
+      expect(replay.body.code).toBe('SESSION_REVOKED');
+      // The thief's replay ended the session for the rightful holder too.
+      await refresh(second.body.refreshToken).expect(401);
+      // Other sessions of the same person are untouched.
+      const other = await loginBody(member.email);
+      await refresh(other.refreshToken).expect(200);
+    });
+
+    it('should refuse malformed, forged and foreign refresh tokens without a 500 or ending the session', async () => {
+      const member = await register(http);
+      const session = await loginBody(member.email);
+      const [tenant, family, generation, mac] = session.refreshToken.split('.');
+      expect(generation).toBe('0');
+      for (const token of [
+        'garbage-token-that-is-long-enough',
+        // The session id is public (the `sid` of every access token): invented tokens that name
+        // it, at the current, an older or a later generation, are refused and end nothing.
+        `${tenant}.${family}.0.${'A'.repeat(43)}`,
+        `${tenant}.${family}.1.${mac}`,
+        `${tenant}.${family}.7.${'A'.repeat(43)}`,
+        `${Number(tenant) + 1}.${family}.0.${mac}`,
+        `99999999.${'f'.repeat(22)}.0.${'A'.repeat(43)}`,
+        `${tenant}.${family}.${mac}`,
+      ]) {
+        const response = await refresh(token);
+        expect({ token, status: response.status, code: response.body.code }).toEqual({
+          token,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
+      }
+      const next = await refresh(session.refreshToken).expect(200);
+      expect(next.body.refreshToken.split('.').slice(0, 3)).toEqual([tenant, family, '1']);
+    });
+
+    it('should end one session on logout, and all of them everywhere', async () => {
+      const member = await register(http);
+      const a = await loginBody(member.email);
+      const b = await loginBody(member.email);
+      await http()
+        .post('/api/v1/auth/logout')
+        .set(...bearer(a.accessToken))
+        .send({})
+        .expect(204);
+      await refresh(a.refreshToken).expect(401);
+      const bNext = await refresh(b.refreshToken).expect(200);
+      await http()
+        .post('/api/v1/auth/logout')
+        .set(...bearer(bNext.body.accessToken))
+        .send({ everywhere: true })
+        .expect(204);
+      await refresh(bNext.body.refreshToken).expect(401);
+    });
+  });
+
+  describe('members', () => {
+    it('should let owners change roles, end the sessions of the changed member, and re-check roles', async () => {
+      const { owner, admin, member } = await tenantWithRoles(http);
+      const adminSession = await loginBody(admin.email);
+      const promoted = await http()
+        .patch(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(owner.token))
+        .send({ role: 'admin' })
+        .expect(200);
+      expect(promoted.body.role).toBe('admin');
+      // Admins do not change roles.
+      await http()
+        .patch(`/api/v1/users/${owner.user.id}`)
+        .set(...bearer(admin.token))
+        .send({ role: 'member' })
+        .expect(403);
+
+      await http()
+        .patch(`/api/v1/users/${admin.user.id}`)
+        .set(...bearer(owner.token))
+        .send({ role: 'member' })
+        .expect(200);
+      await refresh(adminSession.refreshToken).expect(401);
+      // The demoted admin's access token still says admin; inviting checks the stored role.
+      const invite = await http()
+        .post('/api/v1/tenants/current/invitations')
+        .set(...bearer(adminSession.accessToken))
+        .send({ role: 'member' })
+        .expect(403);
+      expect(invite.body.code).toBe('FORBIDDEN');
+      const fresh = await loginBody(admin.email);
+      const claims = JSON.parse(
+        Buffer.from(fresh.accessToken.split('.')[1], 'base64url').toString(),
+      );
+      expect(claims.role).toBe('member');
+
+      const bad = await http()
+        .patch(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(owner.token))
+        .send({ role: 'root' })
+        .expect(400);
+      expect(bad.body.message).toContain('role must be one of owner, admin, member');
+    });
+
+    it('should keep the last owner, and let ownership move before the old owner leaves', async () => {
+      const { owner, member } = await tenantWithRoles(http);
+      for (const call of [
+        http()
+          .patch(`/api/v1/users/${owner.user.id}`)
+          .set(...bearer(owner.token))
+          .send({ role: 'member' }),
+        http()
+          .post('/api/v1/tenants/current/leave')
+          .set(...bearer(owner.token)),
+        http()
+          .delete(`/api/v1/users/${owner.user.id}`)
+          .set(...bearer(owner.token)),
+      ]) {
+        const response = await call.expect(409);
+        expect(response.body.code).toBe('LAST_OWNER');
+      }
+      await http()
+        .patch(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(owner.token))
+        .send({ role: 'owner' })
+        .expect(200);
+      await http()
+        .post('/api/v1/tenants/current/leave')
+        .set(...bearer(owner.token))
+        .expect(204);
+      await http()
+        .post('/api/v1/auth/login')
+        .send({ email: owner.email, password: PASSWORD, tenant: owner.tenant.id })
+        .expect(401);
+    });
+
+    it('should remove a member, keep their notes and authorship, and close their login', async () => {
+      const { owner, admin, member } = await tenantWithRoles(http);
+      const session = await loginBody(member.email);
+      const note = await http()
+        .post('/api/v1/notes')
+        .set(...bearer(member.token))
+        .send({ content: `kept ${unique('n')}` })
+        .expect(201);
+      // Admins remove members, not admins or owners.
+      await http()
+        .delete(`/api/v1/users/${owner.user.id}`)
+        .set(...bearer(admin.token))
+        .expect(403);
+      await http()
+        .delete(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(admin.token))
+        .expect(204);
+
+      const kept = await http()
+        .get(`/api/v1/notes/${note.body.id}`)
+        .set(...bearer(owner.token))
+        .expect(200);
+      expect(kept.body.authorId).toBe(member.user.id);
+      await http()
+        .get(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(owner.token))
+        .expect(404);
+      await refresh(session.refreshToken).expect(401);
+      await http()
+        .post('/api/v1/auth/login')
+        .send({ email: member.email, password: PASSWORD })
+        .expect(401);
+      const listed = await http()
+        .get('/api/v1/users?limit=100')
+        .set(...bearer(owner.token))
+        .expect(200);
+      expect(listed.body.items.map((u: { id: string }) => u.id)).not.toContain(member.user.id);
+
+      // Invited again, they come back as the same member, with their notes.
+      const code = (
+        await http()
+          .post('/api/v1/tenants/current/invitations')
+          .set(...bearer(owner.token))
+          .send({})
+          .expect(201)
+      ).body.code as string;
+      const back = await http()
+        .post('/api/v1/auth/register')
+        .send({
+          tenantName: owner.tenant.name,
+          username: unique('back'),
+          email: member.email,
+          password: PASSWORD,
+          inviteCode: code,
+        })
+        .expect(201);
+      expect(back.body.user.id).toBe(member.user.id);
+    });
+  });
+
+  describe('operators', () => {
+    it('should refresh operator sessions and end an operator token when the operator goes', async () => {
+      const token = await operatorToken(http);
+      const login = await http().post('/api/v1/admin/auth/login').send(OPERATOR).expect(200);
+      const next = await http()
+        .post('/api/v1/admin/auth/refresh')
+        .send({ refreshToken: login.body.refreshToken })
+        .expect(200);
+      await http()
+        .get('/api/v1/admin/citus/nodes')
+        .set(...bearer(next.body.accessToken))
+        .expect(200);
+      // A tenant refresh token is not an operator's, nor the other way round.
+      const member = await register(http);
+      const tenantSession = await loginBody(member.email);
+      await http()
+        .post('/api/v1/admin/auth/refresh')
+        .send({ refreshToken: tenantSession.refreshToken })
+        .expect(401);
+      await refresh(next.body.refreshToken).expect(401);
+
+      // A second operator, deleted while their token is still fresh.
+      const email = `${unique('ops')}@example.com`;
+      const { rows } = await ctx.db.query(
+        `INSERT INTO operators (email, password_hash)
+         SELECT $1, password_hash FROM operators WHERE email = $2 RETURNING id::text`,
+        [email, OPERATOR.email],
+      );
+      const gone = await http()
+        .post('/api/v1/admin/auth/login')
+        .send({ email, password: OPERATOR.password })
+        .expect(200);
+      await http()
+        .get('/api/v1/admin/citus/nodes')
+        .set(...bearer(gone.body.accessToken))
+        .expect(200);
+      await ctx.db.query('DELETE FROM operators WHERE id = $1', [rows[0].id]);
+      await http()
+        .get('/api/v1/admin/citus/nodes')
+        .set(...bearer(gone.body.accessToken))
+        .expect(401);
+      await http()
+        .post('/api/v1/admin/auth/refresh')
+        .send({ refreshToken: gone.body.refreshToken })
+        .expect(401);
+      expect(token).toBeTruthy();
+    });
+  });
+});
