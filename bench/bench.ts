@@ -22,6 +22,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '../test/harness/test-database';
+import { startMailSink } from '../tools/mail/sink';
 import { benchDatabase, RESULTS_DIR } from './database';
 import { Sample } from './load';
 import { pgbench } from './pgbench';
@@ -293,6 +295,7 @@ async function main(): Promise<void> {
   const resultsDir = join(RESULTS_DIR, 'run');
   mkdirSync(resultsDir, { recursive: true });
   const db = await benchDatabase({ name: 'bench', fast: smoke, log });
+  const mail = await startMailSink({ port: await freePort(), dir: join(resultsDir, 'mail') });
   const servers: Server[] = [];
   try {
     log(`database: ${db.versions.join('; ')}${db.citus ? `; ${db.workers} workers` : ''}`);
@@ -302,6 +305,7 @@ async function main(): Promise<void> {
       tokens: new Map(),
       secret: randomBytes(48).toString('base64url'),
       resultsDir,
+      smtpUrl: mail.url,
     };
     if (scaleMode) {
       await runScale(world);
@@ -321,6 +325,7 @@ async function main(): Promise<void> {
     await runStandard(world, service, bare);
   } finally {
     for (const server of servers) await server.stop();
+    await mail.stop();
     db.stop();
   }
 }

@@ -243,6 +243,8 @@ async function measureRegistration(
       );
       const ids = rows.map((row) => row.id);
       await client.query(`DELETE FROM login_directory WHERE email LIKE $1`, [`scale-${run}-%`]);
+      await client.query(`DELETE FROM email_tokens WHERE email LIKE $1`, [`scale-${run}-%`]);
+      await client.query(`DELETE FROM accounts WHERE email LIKE $1`, [`scale-${run}-%`]);
       await client.query(`DELETE FROM users WHERE tenant_id = ANY($1::bigint[])`, [ids]);
       await client.query(`DELETE FROM tenants WHERE id = ANY($1::bigint[])`, [ids]);
     });

@@ -31,10 +31,11 @@ export const emailOf = (index: number): string => `bench-${index}@bench.example`
 /** Removes every row a previous bench run left in its id ranges. */
 export async function clearBenchRows(client: Client): Promise<void> {
   const range = [TENANT_BASE, TENANT_BASE + RANGE];
-  for (const table of ['notes', 'invitations', 'login_directory', 'users']) {
+  for (const table of ['notes', 'invitations', 'sessions', 'login_directory', 'users']) {
     await client.query(`DELETE FROM ${table} WHERE tenant_id >= $1 AND tenant_id < $2`, range);
   }
   await client.query(`DELETE FROM tenants WHERE id >= $1 AND id < $2`, range);
+  await client.query(`DELETE FROM accounts WHERE email LIKE 'bench-%@bench.example'`);
 }
 
 /** Tenants [from, to) with one owner each, who can log in with BENCH_PASSWORD. */
@@ -51,10 +52,15 @@ export async function seedTenants(
     [TENANT_BASE, from, to - 1],
   );
   await client.query(
-    `INSERT INTO users (tenant_id, id, username, email, password_hash, role)
-     SELECT $1::bigint + i, $2::bigint + i, 'bench' || i, 'bench-' || i || '@bench.example', $5, 'owner'
+    `INSERT INTO users (tenant_id, id, username, email, role)
+     SELECT $1::bigint + i, $2::bigint + i, 'bench' || i, 'bench-' || i || '@bench.example', 'owner'
        FROM generate_series($3::int, $4::int) i`,
-    [...args, passwordHash],
+    args,
+  );
+  await client.query(
+    `INSERT INTO accounts (email, password_hash, email_verified_at)
+     SELECT 'bench-' || i || '@bench.example', $3, now() FROM generate_series($1::int, $2::int) i`,
+    [from, to - 1, passwordHash],
   );
   await client.query(
     `INSERT INTO login_directory (email, tenant_id, user_id)

@@ -58,6 +58,8 @@ export interface Route {
 
 export interface World {
   db: BenchDatabase;
+  /** The local mail sink the service sends verification mails to. */
+  smtpUrl: string;
   tenants: BenchTenant[];
   tokens: Map<string, string>;
   secret: string;
@@ -76,6 +78,9 @@ export function serviceEnv(
     BCRYPT_COST: String(settings.bcryptCost),
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',
+    SMTP_URL: world.smtpUrl,
+    // One token per tenant for the whole run: clients would refresh every few minutes instead.
+    JWT_TTL_SECONDS: '3600',
     SHUTDOWN_DELAY_MS: '0',
     // Every request comes from 127.0.0.1 and a handful of emails: the limits would measure
     // themselves, not the service.
