@@ -1,12 +1,25 @@
-import { citusMode, Http, useTestApp } from './harness/e2e';
+import { bearer, citusMode, Http, operatorToken, register, useTestApp } from './harness/e2e';
 
 describe('Service surface (e2e)', () => {
   const ctx = useTestApp();
   const http = (): Http => ctx.http();
 
-  it('should answer liveness and readiness without a token', async () => {
+  it('should answer liveness and readiness without a token, with the details for operators only', async () => {
     await http().get('/health').expect(200, { status: 'ok' });
-    const ready = await http().get('/health/ready').expect(200);
+    const anonymous = await http().get('/health/ready').expect(200);
+    // Worker hosts and ports are nobody else's business.
+    expect(anonymous.body).toEqual({ status: 'ok' });
+    expect(anonymous.headers['cache-control']).toBe('no-store');
+    const tenantUser = await register(http);
+    await http()
+      .get('/health/ready')
+      .set(...bearer(tenantUser.token))
+      .expect(200, { status: 'ok' });
+
+    const ready = await http()
+      .get('/health/ready')
+      .set(...bearer(await operatorToken(http)))
+      .expect(200);
     expect(ready.body).toMatchObject({ status: 'ok', database: 'up' });
     if (citusMode) {
       // On Citus, readiness also means the coordinator reaches every worker.
@@ -37,10 +50,32 @@ describe('Service surface (e2e)', () => {
         '/health/ready',
       ]),
     );
+    // The operator API is documented apart, with only the schemas it uses.
+    expect(Object.keys(doc.body.paths).filter((path) => path.includes('/admin/'))).toEqual([]);
+    expect(Object.keys(doc.body.components.schemas)).not.toContain('NodesAnswer');
+    const admin = await http().get('/admin-docs-json').expect(200);
+    const adminPaths = Object.keys(admin.body.paths);
+    expect(adminPaths).toEqual(
+      expect.arrayContaining([
+        '/api/v1/admin/auth/login',
+        '/api/v1/admin/citus/nodes',
+        '/api/v1/admin/registrations',
+      ]),
+    );
+    expect(adminPaths.every((path) => path.startsWith('/api/v1/admin/'))).toBe(true);
+    for (const [name, schema] of Object.entries(admin.body.components.schemas)) {
+      expect({ name, schema }).toEqual({ name, schema: expect.any(Object) });
+    }
+    expect(JSON.stringify(admin.body)).not.toContain('CreateNoteDto');
+    expect((await http().get('/admin-docs/').expect(200)).text).toContain('swagger-ui');
   });
 
   it('should document bearer security on exactly the routes the guard protects', async () => {
-    const doc = await http().get('/docs-json').expect(200);
+    const tenantDoc = await http().get('/docs-json').expect(200);
+    const adminDoc = await http().get('/admin-docs-json').expect(200);
+    const doc = {
+      body: { ...tenantDoc.body, paths: { ...tenantDoc.body.paths, ...adminDoc.body.paths } },
+    };
     const publicRoutes = new Set([
       'post /api/v1/auth/register',
       'post /api/v1/auth/login',
@@ -85,5 +120,17 @@ describe('Service surface (e2e)', () => {
   it('should answer unknown routes with a JSON 404', async () => {
     const response = await http().get('/api/v1/nope').expect(404);
     expect(response.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('Service surface with SWAGGER_ENABLED=false (e2e)', () => {
+  const ctx = useTestApp({ SWAGGER_ENABLED: 'false' });
+
+  it('should serve no docs and no OpenAPI document, and the API as before', async () => {
+    for (const path of ['/docs/', '/docs-json', '/admin-docs/', '/admin-docs-json']) {
+      const response = await ctx.http().get(path);
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    }
+    await ctx.http().get('/health').expect(200);
   });
 });

@@ -8,7 +8,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@n
 import { FastifyRequest as Request } from 'fastify';
 import { BEARER_SCHEME, OPERATOR_SCHEME } from '../http/openapi';
 import { UserRole } from '../roles/roles';
-import { AuthenticatedUser, Principal } from './principal';
+import { AuthenticatedOperator, AuthenticatedUser, Principal } from './principal';
 
 export const IS_PUBLIC = 'auth:isPublic';
 export const REQUIRED_ROLES = 'auth:roles';
@@ -62,5 +62,13 @@ export const OptionalUser = createParamDecorator(
   (_data: unknown, execution: ExecutionContext): AuthenticatedUser | undefined => {
     const request = execution.switchToHttp().getRequest<Request & { user?: Principal }>();
     return request.user?.kind === 'user' ? request.user : undefined;
+  },
+);
+
+/** On a public route: the operator whose valid token came along, if any. */
+export const OptionalOperator = createParamDecorator(
+  (_data: unknown, execution: ExecutionContext): AuthenticatedOperator | undefined => {
+    const request = execution.switchToHttp().getRequest<Request & { user?: Principal }>();
+    return request.user?.kind === 'operator' ? request.user : undefined;
   },
 );

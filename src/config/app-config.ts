@@ -38,6 +38,8 @@ export interface AppConfig {
   rateLimit: { windowSeconds: number; perIp: number; perEmail: number };
   /** Origins allowed to call the API from a browser; empty: no CORS headers at all. */
   corsOrigins: string[];
+  /** Swagger UI and the OpenAPI documents (tenant API at /docs, operator API at /admin-docs). */
+  swagger: boolean;
   shutdown: { delayMs: number; timeoutMs: number };
   /** How Citus copies shards for tenant isolation, moves and rebalancing. */
   shardTransferMode: ShardTransferMode;
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    swagger: e.SWAGGER_ENABLED !== 'false',
     shutdown: {
       delayMs: int(e.SHUTDOWN_DELAY_MS, nodeEnv === 'production' ? 5_000 : 0),
       timeoutMs: int(e.SHUTDOWN_TIMEOUT_MS, 30_000),

@@ -99,6 +99,10 @@ export class Environment {
   CORS_ORIGINS?: string;
 
   @IsOptional()
+  @IsIn(['true', 'false'], { message: 'SWAGGER_ENABLED must be true or false' })
+  SWAGGER_ENABLED?: string;
+
+  @IsOptional()
   @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must look like smtp://host:port' })
   SMTP_URL?: string;
 

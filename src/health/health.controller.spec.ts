@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
+import { AuthenticatedOperator } from '../access/principal';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { CitusDetector } from '../database/citus';
@@ -15,6 +16,7 @@ function fakeResponse(): FastifyReply & { statusCode: number } {
     response.statusCode = code;
     return response;
   });
+  response.header = jest.fn(() => response);
   return response;
 }
 
@@ -61,11 +63,16 @@ async function controllerFor(dataSource: DataSource, citus = false) {
   return { controller: moduleRef.get(HealthController), shutdown: moduleRef.get(ShutdownState) };
 }
 
+const OPERATOR: AuthenticatedOperator = { kind: 'operator', operatorId: '1', sessionId: 's' };
+
 describe(HealthController.name, () => {
   it('should report ready when the database answers', async () => {
     const { controller } = await controllerFor(database({}));
     const response = fakeResponse();
-    await expect(controller.ready(response)).resolves.toEqual({ status: 'ok', database: 'up' });
+    await expect(controller.ready(response, OPERATOR)).resolves.toEqual({
+      status: 'ok',
+      database: 'up',
+    });
     expect(response.statusCode).toBe(200);
   });
 
@@ -74,7 +81,7 @@ describe(HealthController.name, () => {
       database({ ping: () => Promise.reject(new Error('connection refused')) }),
     );
     const response = fakeResponse();
-    await expect(controller.ready(response)).resolves.toEqual({
+    await expect(controller.ready(response, OPERATOR)).resolves.toEqual({
       status: 'unavailable',
       database: 'down',
     });
@@ -88,7 +95,7 @@ describe(HealthController.name, () => {
     jest.useFakeTimers();
     try {
       const response = fakeResponse();
-      const pending = controller.ready(response);
+      const pending = controller.ready(response, OPERATOR);
       await jest.advanceTimersByTimeAsync(2_500);
       await expect(pending).resolves.toMatchObject({ database: 'down' });
       expect(response.statusCode).toBe(503);
@@ -104,7 +111,7 @@ describe(HealthController.name, () => {
     ];
     const { controller } = await controllerFor(database({ workers }), true);
     const response = fakeResponse();
-    await expect(controller.ready(response)).resolves.toEqual({
+    await expect(controller.ready(response, OPERATOR)).resolves.toEqual({
       status: 'unavailable',
       database: 'up',
       workers: [
@@ -115,11 +122,27 @@ describe(HealthController.name, () => {
     expect(response.statusCode).toBe(503);
   });
 
+  it('should tell anyone without an operator token the status only', async () => {
+    const workers = [
+      { nodename: 'w1', nodeport: 5432, success: true },
+      { nodename: 'w2', nodeport: 5432, success: false },
+    ];
+    const { controller } = await controllerFor(database({ workers }), true);
+    const response = fakeResponse();
+    await expect(controller.ready(response)).resolves.toEqual({ status: 'unavailable' });
+    expect(response.statusCode).toBe(503);
+    expect(response.header).toHaveBeenCalledWith('Cache-Control', 'no-store');
+    const healthy = await controllerFor(database({}));
+    await expect(healthy.controller.ready(fakeResponse())).resolves.toEqual({ status: 'ok' });
+  });
+
   it('should turn unready as soon as shutdown begins, while liveness stays ok', async () => {
     const { controller, shutdown } = await controllerFor(database({}));
     shutdown.begin();
     const response = fakeResponse();
-    await expect(controller.ready(response)).resolves.toMatchObject({ status: 'shutting_down' });
+    await expect(controller.ready(response, OPERATOR)).resolves.toMatchObject({
+      status: 'shutting_down',
+    });
     expect(response.statusCode).toBe(503);
     expect(controller.live()).toEqual({ status: 'ok' });
   });

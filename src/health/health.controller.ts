@@ -2,7 +2,8 @@ import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
-import { Public } from '../access/access.decorators';
+import { OptionalOperator, Public } from '../access/access.decorators';
+import { AuthenticatedOperator } from '../access/principal';
 import { CitusWorkersIndicator, WorkerHealth } from './citus-workers.indicator';
 import { ShutdownState } from '../http/shutdown-state';
 
@@ -10,7 +11,8 @@ const READY_TIMEOUT_MS = 2_000;
 
 export interface Readiness {
   status: 'ok' | 'unavailable' | 'shutting_down';
-  database: 'up' | 'down';
+  /** The parts, for operators only: worker hosts and ports are nobody else's business. */
+  database?: 'up' | 'down';
   workers?: WorkerHealth[];
 }
 
@@ -33,17 +35,26 @@ export class HealthController {
 
   /**
    * Ready when the database answers and, on Citus, the coordinator reaches every worker. Turns
-   * 503 as soon as shutdown starts so load balancers stop sending traffic first.
+   * 503 as soon as shutdown starts so load balancers stop sending traffic first. Anyone gets the
+   * status; a caller with an operator token also gets the database and each worker.
    */
   @Get('ready')
-  @ApiOkResponse({ description: 'The database (and every Citus worker) answers' })
+  @ApiOkResponse({
+    description:
+      'The database (and every Citus worker) answers: `{status}`; with an operator token also `database` and `workers`',
+  })
   @ApiServiceUnavailableResponse({
     description: 'Shutting down, or the database or a worker is down',
   })
-  async ready(@Res({ passthrough: true }) response: FastifyReply): Promise<Readiness> {
+  async ready(
+    @Res({ passthrough: true }) response: FastifyReply,
+    @OptionalOperator() operator?: AuthenticatedOperator,
+  ): Promise<Readiness> {
+    // Probes poll this: nothing cacheable, and nothing left over from an operator's call.
+    response.header('Cache-Control', 'no-store');
     if (this.shutdown.shuttingDown) {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { status: 'shutting_down', database: 'up' };
+      return { status: 'shutting_down' };
     }
     const result = await this.health
       .check([
@@ -61,10 +72,8 @@ export class HealthController {
     const workers = result.details.workers?.workers as WorkerHealth[] | undefined;
     const ok = result.status === 'ok';
     if (!ok) response.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return {
-      status: ok ? 'ok' : 'unavailable',
-      database,
-      ...(workers && database === 'up' ? { workers } : {}),
-    };
+    const status = ok ? 'ok' : 'unavailable';
+    if (!operator) return { status };
+    return { status, database, ...(workers && database === 'up' ? { workers } : {}) };
   }
 }

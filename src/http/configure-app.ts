@@ -9,7 +9,7 @@ import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
 import { acceptJsonOnly } from './http-adapter';
-import { BEARER_SCHEME, OPERATOR_SCHEME } from './openapi';
+import { BEARER_SCHEME, OPERATOR_SCHEME, splitDocument } from './openapi';
 import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
 
@@ -67,6 +67,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   });
   app.useGlobalPipes(buildValidationPipe());
 
+  if (!config.swagger) return app;
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -86,7 +87,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       )
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  const { tenant, operator } = splitDocument(document);
+  SwaggerModule.setup('docs', app, tenant, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('admin-docs', app, operator, { jsonDocumentUrl: 'admin-docs-json' });
 
   return app;
 }

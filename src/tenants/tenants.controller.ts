@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -42,6 +42,8 @@ export class TenantsController {
 
   @Post('invitations')
   @Auth(...MANAGER_ROLES)
+  // The code lets anyone join: it is a credential, kept out of every cache.
+  @Header('Cache-Control', 'no-store')
   @ApiCreatedResponse({ type: InvitationCreatedDto })
   invite(
     @CurrentUser() user: AuthenticatedUser,
