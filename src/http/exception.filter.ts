@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { clientDataError } from '../database/pg-errors';
 import { AppError, ERROR_STATUS, ErrorCode } from '../errors/app-error';
 
 export interface ErrorBody {
@@ -16,7 +17,7 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-/** Errors Fastify raises before any Nest code runs (body too large, unknown content type). */
+/** Errors Fastify raises before any Nest code runs (body too large, unknown content type, bad URL). */
 interface FrameworkError {
   code: string;
   statusCode: number;
@@ -43,6 +44,15 @@ const FRAMEWORK_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
     message: 'Content-Length does not match the body',
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'Request body is empty' },
+  // Fastify's own answers to these repeat the path; see frameworkErrors in http-adapter.ts.
+  FST_ERR_BAD_URL: {
+    code: 'VALIDATION_FAILED',
+    message: 'The request path is not valid percent-encoded UTF-8',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: 'VALIDATION_FAILED',
+    message: 'A path parameter is longer than 100 characters',
+  },
 };
 
 const STATUS_CODES: Partial<Record<number, string>> = {
@@ -58,7 +68,8 @@ const STATUS_CODES: Partial<Record<number, string>> = {
 
 /**
  * One place that turns errors into HTTP answers: domain codes map to their status, framework
- * HTTP errors keep theirs, and anything unknown is logged and answered with a generic 500.
+ * HTTP errors keep theirs, database errors the client's data caused (by SQLSTATE) are a 400,
+ * and anything unknown is logged and answered with a generic 500.
  */
 export function toErrorBody(error: unknown): ErrorBody | undefined {
   if (error instanceof AppError) {
@@ -79,9 +90,22 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
   if (isFrameworkError(error)) {
     const known = FRAMEWORK_ERRORS[error.code];
     if (known) return { statusCode: ERROR_STATUS[known.code], ...known };
-    if (error.statusCode >= 400 && error.statusCode < 500) {
-      return { statusCode: error.statusCode, code: 'BAD_REQUEST', message: 'Malformed request' };
+    // Whatever else Fastify could not read is a malformed request; its own text is not passed on.
+    if (error.statusCode === 400) {
+      return { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request' };
     }
+    if (error.statusCode > 400 && error.statusCode < 500) {
+      return {
+        statusCode: error.statusCode,
+        code: STATUS_CODES[error.statusCode] ?? `HTTP_${error.statusCode}`,
+        message: 'Malformed request',
+      };
+    }
+  }
+  // The safety net behind validation: the answer is right, but validation should have said it.
+  const dataError = clientDataError(error);
+  if (dataError) {
+    return { statusCode: 400, code: 'VALIDATION_FAILED', message: dataError.message };
   }
   return undefined;
 }
@@ -97,19 +121,27 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const context = host.switchToHttp();
     const response: unknown = context.getResponse();
     let body = toErrorBody(error);
-    if (!body) {
+    const dataError = clientDataError(error);
+    if (dataError || !body) {
       const request: unknown = context.getRequest();
       const path = (http.getRequestUrl(request) as string).split('?')[0];
-      this.logger.error(
-        `Unhandled error on ${http.getRequestMethod(request) as string} ${path}`,
-        error instanceof Error ? error.stack : String(error),
-      );
-      body = {
-        statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
-        code: 'INTERNAL_ERROR',
-        message: 'Internal server error',
-      };
+      const route = `${http.getRequestMethod(request) as string} ${path}`;
+      if (dataError) {
+        // The answer is a 400, but validation should have caught it first: leave a trace
+        // (the SQLSTATE only; the server's message can quote the row).
+        this.logger.warn(`Database refused the input on ${route} (SQLSTATE ${dataError.sqlState})`);
+      } else {
+        this.logger.error(
+          `Unhandled error on ${route}`,
+          error instanceof Error ? error.stack : String(error),
+        );
+      }
     }
+    body ??= {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+    };
     if (http.isHeadersSent(response)) return;
     if (error instanceof AppError && error.headers) {
       for (const [name, value] of Object.entries(error.headers)) {

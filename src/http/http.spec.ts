@@ -1,5 +1,6 @@
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
@@ -139,9 +140,51 @@ describe(AllExceptionsFilter.name, () => {
     });
     expect(toErrorBody(fastifyError('FST_ERR_SOMETHING_NEW', 400))).toEqual({
       statusCode: 400,
-      code: 'BAD_REQUEST',
+      code: 'VALIDATION_FAILED',
       message: 'Malformed request',
     });
+    expect(toErrorBody(fastifyError('FST_ERR_BAD_URL', 400))).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'The request path is not valid percent-encoded UTF-8',
+    });
+    expect(toErrorBody(fastifyError('FST_ERR_MAX_PARAM_LENGTH', 414))).toMatchObject({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+    });
     expect(toErrorBody(fastifyError('FST_ERR_SOMETHING_BROKEN', 500))).toBeUndefined();
+  });
+
+  it('should answer a database error the input caused with a 400 and log its SQLSTATE', () => {
+    const { filter, host, reply } = setup();
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const driverError = Object.assign(
+      new DatabaseError('null value in column "content" violates not-null constraint', 0, 'error'),
+      { code: '23502', column: 'content' },
+    );
+    filter.catch(new QueryFailedError('UPDATE', [], driverError), host);
+    expect(reply).toHaveBeenCalledWith(
+      {},
+      { statusCode: 400, code: 'VALIDATION_FAILED', message: 'content must not be null' },
+      400,
+    );
+    expect(warned).toHaveBeenCalledWith('Database refused the input on GET /x (SQLSTATE 23502)');
+    warned.mockRestore();
+  });
+
+  it('should keep a database error the input did not cause a logged 500', () => {
+    const { filter, host, reply } = setup();
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const deadlock = Object.assign(new DatabaseError('deadlock detected', 0, 'error'), {
+      code: '40P01',
+    });
+    filter.catch(deadlock, host);
+    expect(reply).toHaveBeenCalledWith(
+      {},
+      { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' },
+      500,
+    );
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
   });
 });
