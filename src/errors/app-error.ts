@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UNSUPPORTED_CONTENT_ENCODING: 415,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

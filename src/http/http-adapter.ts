@@ -4,7 +4,9 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
-import { AppError } from '../errors/app-error';
+import { AppError, toError } from '../errors/app-error';
+import { findExcessiveNesting, MAX_BODY_DEPTH } from './json-depth';
+import { findUnstorableText, unstorableTextMessage } from './storable-text';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
@@ -46,39 +48,81 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   });
 }
 
+/** `Content-Encoding` absent, empty or `identity` (in any case, also as a list). */
+function isIdentityEncoding(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .every((coding) => coding === '' || coding === 'identity');
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A 400 about one field, shaped like the validation pipe's. */
+function fieldError(message: string): AppError {
+  return new AppError('VALIDATION_FAILED', message, { errors: [message] });
+}
+
 /**
- * JSON is the only body the API reads. Anything else with a body is a 415, a compressed body
- * too (nothing here inflates it), and invalid JSON or prototype-poisoning keys are a 400 that
- * does not echo the body back.
+ * Reads a JSON request body or says, as a 400 that names the field where there is one, why the
+ * service will not store it. Order matters: nesting is measured on the text before anything
+ * recursive (parse, class-transformer, validation) sees it.
+ */
+export function readJsonBody(raw: Buffer): unknown {
+  if (raw.length === 0) throw new AppError('VALIDATION_FAILED', 'Request body is empty');
+  let text: string;
+  try {
+    text = UTF8.decode(raw);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'Request body is not valid UTF-8');
+  }
+  const nesting = findExcessiveNesting(text, MAX_BODY_DEPTH);
+  if (nesting) {
+    throw fieldError(
+      `${nesting.field ?? 'Request body'} nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`,
+    );
+  }
+  let body: unknown;
+  try {
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    // Never the parser's message: it quotes the body.
+    throw new AppError('VALIDATION_FAILED', 'Request body is not valid JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('VALIDATION_FAILED', 'Request body must be a JSON object');
+  }
+  const unstorable = findUnstorableText(body);
+  if (unstorable) throw fieldError(unstorableTextMessage(unstorable, 'the body'));
+  return body;
+}
+
+/**
+ * JSON is the only body the API reads. Anything else with a body is a 415, and so is a
+ * compressed body (nothing here inflates one, so there is no inflated size to bound or corrupt
+ * stream to report). See readJsonBody for what else a body must be.
  */
 export function acceptJsonOnly(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser(
     'application/json',
-    { parseAs: 'string' },
-    (request, body: string, done) => {
-      const encoding = request.headers['content-encoding'];
-      if (encoding !== undefined && encoding !== 'identity') {
+    { parseAs: 'buffer' },
+    (request, raw: Buffer, done) => {
+      if (!isIdentityEncoding(request.headers['content-encoding'])) {
         done(
-          new AppError('UNSUPPORTED_MEDIA_TYPE', 'Compressed request bodies are not accepted'),
+          new AppError(
+            'UNSUPPORTED_CONTENT_ENCODING',
+            'Compressed request bodies are not accepted: send the JSON without Content-Encoding',
+          ),
           undefined,
         );
         return;
       }
-      if (body.length === 0) {
-        done(new AppError('VALIDATION_FAILED', 'Request body is empty'), undefined);
-        return;
-      }
       try {
-        done(
-          null,
-          secureJson.parse(body, undefined, {
-            protoAction: 'error',
-            constructorAction: 'error',
-          }),
-        );
-      } catch {
-        done(new AppError('VALIDATION_FAILED', 'Request body is not valid JSON'), undefined);
+        done(null, readJsonBody(raw));
+      } catch (error) {
+        done(toError(error), undefined);
       }
     },
   );

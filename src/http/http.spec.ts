@@ -5,6 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
 import { AllExceptionsFilter, toErrorBody } from './exception.filter';
+import { readJsonBody } from './http-adapter';
 import { isId, ParseIdPipe } from './id.pipe';
 import { toPage } from './pagination';
 
@@ -186,5 +187,76 @@ describe(AllExceptionsFilter.name, () => {
     );
     expect(logged).toHaveBeenCalled();
     logged.mockRestore();
+  });
+});
+
+describe(readJsonBody.name, () => {
+  const read = (text: string) => () => readJsonBody(Buffer.from(text));
+  const failure = (run: () => unknown): AppError => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof AppError) return error;
+      throw error;
+    }
+    throw new Error('expected an AppError');
+  };
+
+  it('should return a JSON object', () => {
+    expect(read('{"content":"x","n":[1,{"a":null}]}')()).toEqual({
+      content: 'x',
+      n: [1, { a: null }],
+    });
+  });
+
+  it.each([
+    ['', 'Request body is empty'],
+    ['{"content": "secret', 'Request body is not valid JSON'],
+    ['[1,2]', 'Request body must be a JSON object'],
+    ['"text"', 'Request body must be a JSON object'],
+    ['null', 'Request body must be a JSON object'],
+    ['{"__proto__":{"isAdmin":true}}', 'Request body is not valid JSON'],
+  ])('should refuse %j with a generic 400', (text, message) => {
+    const error = failure(read(text));
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED', message });
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('should refuse a body that is not UTF-8 instead of replacing the bytes', () => {
+    const surrogateBytes = Buffer.from([
+      0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d,
+    ]);
+    expect(failure(() => readJsonBody(surrogateBytes)).message).toBe(
+      'Request body is not valid UTF-8',
+    );
+    expect(failure(() => readJsonBody(Buffer.from([0x7b, 0xff, 0x7d]))).message).toBe(
+      'Request body is not valid UTF-8',
+    );
+  });
+
+  it('should refuse deep nesting before parsing it, naming the field', () => {
+    const deep = `{"email":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(failure(read(deep))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'email nests deeper than 8 levels of objects and arrays',
+      details: { errors: ['email nests deeper than 8 levels of objects and arrays'] },
+    });
+    // Invalid JSON too: the depth is measured first, so nothing recursive ever sees it.
+    expect(failure(read('['.repeat(100_000))).message).toBe(
+      'Request body nests deeper than 8 levels of objects and arrays',
+    );
+  });
+
+  it('should refuse NUL and unpaired surrogates anywhere, naming the field', () => {
+    expect(failure(read('{"title":"ok","content":"a\\u0000b"}')).message).toBe(
+      'content must not contain NUL characters or unpaired UTF-16 surrogates',
+    );
+    expect(failure(read('{"tenantName":"a\\ud800b"}')).message).toBe(
+      'tenantName must not contain NUL characters or unpaired UTF-16 surrogates',
+    );
+    expect(failure(read('{"a":[{"b":"\\udc00"}]}')).message).toBe(
+      'a[0].b must not contain NUL characters or unpaired UTF-16 surrogates',
+    );
+    expect(read('{"a":"\\ud83d\\ude00"}')()).toEqual({ a: '😀' });
   });
 });
