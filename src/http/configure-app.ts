@@ -8,7 +8,7 @@ import { ShutdownState } from './shutdown-state';
 import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
-import { acceptJsonOnly } from './http-adapter';
+import { acceptJsonOnly, rejectUnstorableParameters } from './http-adapter';
 import { BEARER_SCHEME, OPERATOR_SCHEME, splitDocument } from './openapi';
 import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
@@ -43,6 +43,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     if (shutdown.shuttingDown) reply.header('connection', 'close');
     done();
   });
+  rejectUnstorableParameters(instance);
   // Every request gets its own tenant slot, filled by the auth guard. Opened before the handler
   // (preValidation runs after the body is read, whose events would lose the async context).
   const tenants = app.get(TenantContext);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { FastifyInstance } from 'fastify';
+import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
 import { AppError, toError } from '../errors/app-error';
+import { toErrorBody } from './exception.filter';
 import { findExcessiveNesting, MAX_BODY_DEPTH } from './json-depth';
-import { findUnstorableText, unstorableTextMessage } from './storable-text';
+import { findMalformedQuery, findUnstorableText, unstorableTextMessage } from './storable-text';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
@@ -45,6 +46,16 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     return503OnClosing: false,
     // As Express did: /docs/ and /docs are the same route.
     routerOptions: { ignoreTrailingSlash: true },
+    // A path that does not decode, or an overlong parameter, is refused by the router before
+    // any hook or Nest runs; Fastify's own answer would repeat the path in its own shape.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const body = toErrorBody(error) ?? {
+        statusCode: 500,
+        code: 'INTERNAL_ERROR',
+        message: 'Internal server error',
+      };
+      void reply.code(body.statusCode).header('x-request-id', request.id).send(body);
+    },
   });
 }
 
@@ -126,4 +137,33 @@ export function acceptJsonOnly(instance: FastifyInstance): void {
       }
     },
   );
+}
+
+/**
+ * Query and path parameters go through the same text rule as bodies before any route sees them:
+ * percent-encoding that is not UTF-8, NUL and unpaired surrogates are a 400 naming the parameter.
+ * (A path that does not decode never reaches a route: see frameworkErrors.)
+ */
+export function rejectUnstorableParameters(instance: FastifyInstance): void {
+  instance.addHook('onRequest', (request, _reply, done) => {
+    const url = request.url;
+    const start = url.indexOf('?');
+    const malformed = start < 0 ? undefined : findMalformedQuery(url.slice(start + 1));
+    if (malformed) {
+      done(
+        fieldError(
+          malformed.field === undefined
+            ? 'A query parameter name is not valid percent-encoded UTF-8'
+            : `${malformed.field} is not valid percent-encoded UTF-8`,
+        ),
+      );
+      return;
+    }
+    const inQuery = findUnstorableText(request.query);
+    // An unknown path stays a 404: its catch-all parameter is no field of the API.
+    const inPath = inQuery || request.is404 ? undefined : findUnstorableText(request.params);
+    if (inQuery) done(fieldError(unstorableTextMessage(inQuery, 'the query string')));
+    else if (inPath) done(fieldError(unstorableTextMessage(inPath, 'the path')));
+    else done();
+  });
 }
