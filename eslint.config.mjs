@@ -58,5 +58,21 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // Env settings are strings or absent; everywhere else null must be refused or meant.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportSpecifier[imported.name='IsOptional']",
+          message:
+            'IsOptional lets an explicit null through as if absent: use Optional() or ' +
+            'OptionalNullable() from http/transforms.',
+        },
+      ],
+    },
+  },
   ...boundaries,
 );

@@ -1,7 +1,8 @@
 import { Type as ClassType } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { Optional } from './transforms';
 import { IsId } from './id.pipe';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -13,7 +14,7 @@ export const MAX_PAGE_SIZE = 100;
  */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer' })
   @Min(1, { message: 'limit must be at least 1' })
@@ -21,7 +22,7 @@ export class PageQueryDto {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
+  @Optional()
   @IsId({ message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
 }

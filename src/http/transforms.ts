@@ -2,7 +2,28 @@ import { Transform } from 'class-transformer';
 import { normalizeEmail } from '../credentials/email';
 import { passwordBytes } from '../credentials/passwords';
 import { applyDecorators } from '@nestjs/common';
-import { IsEmail, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
+import {
+  IsEmail,
+  // The one place IsOptional is used: everything else says whether null is a value.
+  // eslint-disable-next-line no-restricted-syntax
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
+
+/**
+ * The property may be left out, but null is not a value for it: the type rules that follow see
+ * the null and name the field. (class-validator's IsOptional skips null as if it were absent,
+ * and `PATCH {"content": null}` reached a NOT NULL column.)
+ */
+export const Optional = (): PropertyDecorator =>
+  ValidateIf((_object, value: unknown) => value !== undefined);
+
+/** The property may be left out or be null, which stores NULL (documented as nullable). */
+export const OptionalNullable = (): PropertyDecorator => IsOptional();
 
 /** Trims strings; leaves other types alone so the type validators can name the problem. */
 export const Trim = (): PropertyDecorator =>

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
-import { NormalizedEmail, PasswordBytes } from '../../http/transforms';
+import { IsString, Length } from 'class-validator';
+import { NormalizedEmail, Optional, PasswordBytes } from '../../http/transforms';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice@example.com' })
@@ -17,7 +17,7 @@ export class LoginDto {
     description:
       'Tenant id or name; only needed when the same email and password belong to several tenants',
   })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value,
   )

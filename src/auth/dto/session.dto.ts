@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import { PasswordBytes } from '../../http/transforms';
+import { IsBoolean, IsString, Length } from 'class-validator';
+import { Optional, PasswordBytes } from '../../http/transforms';
 
 export class RefreshDto {
   @ApiProperty()
@@ -11,7 +11,7 @@ export class RefreshDto {
 
 export class LogoutDto {
   @ApiPropertyOptional({ description: 'End every session of your account, in every tenant' })
-  @IsOptional()
+  @Optional()
   @IsBoolean({ message: 'everywhere must be true or false' })
   everywhere?: boolean;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Optional } from '../../http/transforms';
 import { PageQueryDto, Paginated } from '../../http/pagination';
 
 /** Every cluster answer says whether it came from Citus metadata or a plain PostgreSQL. */
@@ -78,14 +79,14 @@ export class TablesAnswer extends ClusterAnswer {
 
 export class ShardsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'notes', description: 'Only shards of this table' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(63)
   @Matches(/^[a-z_][a-z0-9_]*$/, { message: 'table must be a table name' })
   table?: string;
 
   @ApiPropertyOptional({ description: 'Only placements on this node id (see citus/nodes)' })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt({ message: 'node must be an integer node id' })
   @Min(1, { message: 'node must be an integer node id' })

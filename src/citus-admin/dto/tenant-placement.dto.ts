@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { Optional } from '../../http/transforms';
 import { Paginated } from '../../http/pagination';
 import { ClusterAnswer, NodeRef } from './catalog.dto';
 
@@ -86,7 +87,7 @@ export class IsolateTenantDto {
   @ApiPropertyOptional({
     description: 'Then move the new shard (and its colocated shards) to this worker node id',
   })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt({ message: 'targetNodeId must be an integer node id' })
   @Min(1, { message: 'targetNodeId must be an integer node id' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { PageQueryDto, Paginated } from '../../http/pagination';
+import { Optional, OptionalNullable } from '../../http/transforms';
 import { NoteEntity } from '../note.entity';
 
 export const MAX_TITLE_LENGTH = 200;
@@ -8,7 +9,7 @@ export const MAX_CONTENT_LENGTH = 20_000;
 
 export class CreateNoteDto {
   @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH, nullable: true })
-  @IsOptional()
+  @OptionalNullable()
   @IsString()
   @MaxLength(MAX_TITLE_LENGTH)
   title?: string | null;
@@ -25,14 +26,13 @@ export class UpdateNoteDto {
     nullable: true,
     description: 'null clears it',
   })
-  @ValidateIf((_object, value) => value !== null)
-  @IsOptional()
+  @OptionalNullable()
   @IsString()
   @MaxLength(MAX_TITLE_LENGTH)
   title?: string | null;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: MAX_CONTENT_LENGTH })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, MAX_CONTENT_LENGTH)
   content?: string;
@@ -40,7 +40,7 @@ export class UpdateNoteDto {
 
 export class ListNotesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ['me'], description: 'Only notes written by the caller' })
-  @IsOptional()
+  @Optional()
   @IsIn(['me'], { message: 'author must be "me"' })
   author?: 'me';
 }

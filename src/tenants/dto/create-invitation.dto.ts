@@ -1,17 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { Optional } from '../../http/transforms';
 import { INVITABLE_ROLES, InvitableRole } from '../../roles/roles';
 export const MAX_INVITATION_HOURS = 720;
 
 export class CreateInvitationDto {
   @ApiPropertyOptional({ enum: INVITABLE_ROLES, default: 'member' })
-  @IsOptional()
+  @Optional()
   @IsIn(INVITABLE_ROLES, { message: 'role must be admin or member' })
   role?: InvitableRole;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_INVITATION_HOURS, default: 72 })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt({ message: 'expiresInHours must be an integer' })
   @Min(1)

@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { NormalizedEmail, PasswordBytes, Trim, TrimLowerCase } from '../../http/transforms';
+import { IsString, Length, Matches } from 'class-validator';
+import {
+  NormalizedEmail,
+  Optional,
+  PasswordBytes,
+  Trim,
+  TrimLowerCase,
+} from '../../http/transforms';
 import { UserView } from '../../users/dto/user.view';
 import { TenantView } from './tenant.view';
 
@@ -32,7 +38,7 @@ export class RegisterDto {
   password!: string;
 
   @ApiPropertyOptional({ description: 'Invitation code to join an existing organisation' })
-  @IsOptional()
+  @Optional()
   @Trim()
   @IsString()
   @Length(10, 200)
