@@ -156,6 +156,20 @@ describe(AuthService.name, () => {
       },
     );
 
+    it('should take a tenant id before a tenant name that looks like it', async () => {
+      query.mockResolvedValue(rows(hash, 12));
+      tenants.findByIds.mockImplementation((ids: string[]) =>
+        Promise.resolve(
+          ids.map((id) => {
+            const name = id === '3' ? 'LO' : `T${id}`;
+            return { id, name, nameKey: nameKey(name), createdAt: new Date(0) };
+          }),
+        ),
+      );
+      await expect(login('right password', '10')).resolves.toMatchObject({ tenant: { id: '10' } });
+      await expect(login('right password', 'lo')).resolves.toMatchObject({ tenant: { id: '3' } });
+    });
+
     it('should accept the tenant by id as well as by name', async () => {
       query.mockResolvedValue(rows(hash, 3));
       await expect(login('right password', '2')).resolves.toMatchObject({ user: { id: '102' } });

@@ -51,11 +51,15 @@ export class AuthService {
     const ids = account?.memberships.map((membership) => membership.tenantId) ?? [];
     const byId = new Map((await this.tenants.findByIds(ids)).map((tenant) => [tenant.id, tenant]));
     const selector = dto.tenant;
-    // A name selects by its key, the one that keeps tenant names apart: "ACME" picks "Acme".
+    // An id of one of the account's tenants wins; otherwise a name selects by its key, the one
+    // that keeps tenant names apart ("ACME" picks "Acme"; "10" must not pick a tenant named "lo").
+    const byTenantId = selector !== undefined && ids.includes(selector);
     const selectedKey = selector === undefined ? undefined : nameKey(selector);
     const named = (membership: Membership) =>
       selector !== undefined &&
-      (membership.tenantId === selector || byId.get(membership.tenantId)?.nameKey === selectedKey);
+      (byTenantId
+        ? membership.tenantId === selector
+        : byId.get(membership.tenantId)?.nameKey === selectedKey);
     const opened = await this.accounts.open(
       account,
       dto.password,
