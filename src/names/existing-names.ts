@@ -1,4 +1,4 @@
-import { forbiddenCharacter, nameKey, nameLength, normalizeName } from './names';
+import { forbiddenCharacter, nameKey, nameLength, normalizeName, withoutForbidden } from './names';
 
 /**
  * Names stored before the rules of names.ts, brought to them (by the NameKeys migration).
@@ -43,17 +43,15 @@ export const USERNAME_RULES: NameRules = {
   suffix: (id) => `-${id}`,
 };
 
-const FORBIDDEN_ANYWHERE =
-  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/gu;
-
 const truncate = (name: string, length: number): string =>
   normalizeName(Array.from(name).slice(0, length).join(''));
 
 /** The stored form of an old name: the characters no name may contain removed, then normalised. */
 export function cleanExistingName(name: string, rules: NameRules): string {
-  let cleaned = normalizeName(name.replace(FORBIDDEN_ANYWHERE, ''));
+  let cleaned = normalizeName(withoutForbidden(name));
   if (rules.lowerCase) cleaned = cleaned.toLowerCase();
-  if (forbiddenCharacter(cleaned)) cleaned = cleaned.replace(FORBIDDEN_ANYWHERE, '');
+  // NFKC can make one invisible character of another (U+3164 becomes U+1160).
+  if (forbiddenCharacter(cleaned)) cleaned = withoutForbidden(cleaned);
   return truncate(cleaned, rules.maxLength);
 }
 

@@ -19,6 +19,13 @@ import { confusablesMap } from 'confusables';
 const FORBIDDEN =
   /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
+const FORBIDDEN_EVERYWHERE = new RegExp(FORBIDDEN.source, 'gu');
+
+/** `name` without the characters no name may contain: only for names stored before the rules. */
+export function withoutForbidden(name: string): string {
+  return name.replace(FORBIDDEN_EVERYWHERE, '');
+}
+
 /** NFKC, each run of space separators one ASCII space, none at the ends. */
 export function normalizeName(name: string): string {
   // Only spaces are trimmed: a control character at either end is rejected like any other.
