@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { nameKey } from '../src/names/names';
 
 /**
  * Bench rows use explicit ids in a high range of their own, so a bench can share a database with
@@ -46,16 +47,20 @@ export async function seedTenants(
   passwordHash: string,
 ): Promise<void> {
   const args = [TENANT_BASE, USER_BASE, from, to - 1];
+  // The look-alike keys are computed in TypeScript only (src/names/names.ts).
+  const indexes = Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+  const tenantNames = indexes.map((i) => `Bench tenant ${i}`);
+  const usernames = indexes.map((i) => `bench${i}`);
   await client.query(
-    `INSERT INTO tenants (id, name)
-     SELECT $1::bigint + i, 'Bench tenant ' || i FROM generate_series($2::int, $3::int) i`,
-    [TENANT_BASE, from, to - 1],
+    `INSERT INTO tenants (id, name, name_key)
+     SELECT $1::bigint + i, name, name_key FROM unnest($2::int[], $3::text[], $4::text[]) AS t(i, name, name_key)`,
+    [TENANT_BASE, indexes, tenantNames, tenantNames.map(nameKey)],
   );
   await client.query(
-    `INSERT INTO users (tenant_id, id, username, email, role)
-     SELECT $1::bigint + i, $2::bigint + i, 'bench' || i, 'bench-' || i || '@bench.example', 'owner'
-       FROM generate_series($3::int, $4::int) i`,
-    args,
+    `INSERT INTO users (tenant_id, id, username, username_key, email, role)
+     SELECT $1::bigint + i, $2::bigint + i, username, username_key, 'bench-' || i || '@bench.example', 'owner'
+       FROM unnest($3::int[], $4::text[], $5::text[]) AS u(i, username, username_key)`,
+    [TENANT_BASE, USER_BASE, indexes, usernames, usernames.map(nameKey)],
   );
   await client.query(
     `INSERT INTO accounts (email, password_hash, email_verified_at)

@@ -6,6 +6,7 @@ import { AppConfig, loadConfig } from '../config/app-config';
 import { PasswordHasher } from '../credentials/passwords';
 import { GlobalRepositories } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
+import { nameKey } from '../names/names';
 import { LoginBackoff } from '../rate-limit/login-backoff';
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantContext } from '../tenancy/tenant-context';
@@ -47,6 +48,7 @@ const userOf = (tenantId: string, id: string): UserEntity => ({
   tenantId,
   id,
   username: `u${id}`,
+  usernameKey: nameKey(`u${id}`),
   email: EMAIL,
   role: 'member',
   createdAt: new Date(0),
@@ -75,7 +77,14 @@ describe(AuthService.name, () => {
     const global = { for: jest.fn(() => ({ query })) };
     tenants = {
       findByIds: jest.fn((ids: string[]) =>
-        Promise.resolve(ids.map((id) => ({ id, name: `T${id}`, createdAt: new Date(0) }))),
+        Promise.resolve(
+          ids.map((id) => ({
+            id,
+            name: `T${id}`,
+            nameKey: nameKey(`T${id}`),
+            createdAt: new Date(0),
+          })),
+        ),
       ),
     };
     /** A member is read in their tenant's scope: the scope decides which user comes back. */
@@ -135,6 +144,30 @@ describe(AuthService.name, () => {
       expect(result.user).toMatchObject({ tenantId: '27', id: '127' });
       expect(users.get).toHaveBeenCalledWith('127');
       expect(context.current()).toBeUndefined();
+    });
+
+    it.each(['T27', 'Ｔ２７', '\u0422' + '27', ' t27 '])(
+      'should select by a name that looks the same, by its key: %j',
+      async (selector) => {
+        query.mockResolvedValue(rows(hash, 40));
+        await expect(login('right password', selector)).resolves.toMatchObject({
+          tenant: { id: '27' },
+        });
+      },
+    );
+
+    it('should take a tenant id before a tenant name that looks like it', async () => {
+      query.mockResolvedValue(rows(hash, 12));
+      tenants.findByIds.mockImplementation((ids: string[]) =>
+        Promise.resolve(
+          ids.map((id) => {
+            const name = id === '3' ? 'LO' : `T${id}`;
+            return { id, name, nameKey: nameKey(name), createdAt: new Date(0) };
+          }),
+        ),
+      );
+      await expect(login('right password', '10')).resolves.toMatchObject({ tenant: { id: '10' } });
+      await expect(login('right password', 'lo')).resolves.toMatchObject({ tenant: { id: '3' } });
     });
 
     it('should accept the tenant by id as well as by name', async () => {

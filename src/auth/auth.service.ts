@@ -3,6 +3,7 @@ import { AuthenticatedUser } from '../access/principal';
 import { AccountsService, Membership } from '../accounts/accounts.service';
 import { PasswordRecoveryService } from '../accounts/password-recovery.service';
 import { AppError } from '../errors/app-error';
+import { nameKey } from '../names/names';
 import { LoginBackoff } from '../rate-limit/login-backoff';
 import { OPERATOR_TENANT, SessionsService } from '../sessions/sessions.service';
 import { TenantContext } from '../tenancy/tenant-context';
@@ -49,11 +50,16 @@ export class AuthService {
     const account = await this.accounts.find(dto.email);
     const ids = account?.memberships.map((membership) => membership.tenantId) ?? [];
     const byId = new Map((await this.tenants.findByIds(ids)).map((tenant) => [tenant.id, tenant]));
-    const selector = dto.tenant?.toLowerCase();
+    const selector = dto.tenant;
+    // An id of one of the account's tenants wins; otherwise a name selects by its key, the one
+    // that keeps tenant names apart ("ACME" picks "Acme"; "10" must not pick a tenant named "lo").
+    const byTenantId = selector !== undefined && ids.includes(selector);
+    const selectedKey = selector === undefined ? undefined : nameKey(selector);
     const named = (membership: Membership) =>
       selector !== undefined &&
-      (membership.tenantId === selector ||
-        byId.get(membership.tenantId)?.name.toLowerCase() === selector);
+      (byTenantId
+        ? membership.tenantId === selector
+        : byId.get(membership.tenantId)?.nameKey === selectedKey);
     const opened = await this.accounts.open(
       account,
       dto.password,

@@ -8,6 +8,7 @@ import { PasswordHasher } from '../credentials/passwords';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { MailService } from '../mail/mail.service';
+import { nameKey } from '../names/names';
 import { TenantContext } from '../tenancy/tenant-context';
 import { MembersService } from '../users/members.service';
 import { UserEntity } from '../users/user.entity';
@@ -26,7 +27,12 @@ const config: AppConfig = loadConfig({
 
 const EMAIL = 'alice@example.com';
 const PASSWORD = 'correct horse battery';
-const tenant = (id: string, name: string): TenantEntity => ({ id, name, createdAt: new Date(0) });
+const tenant = (id: string, name: string): TenantEntity => ({
+  id,
+  name,
+  nameKey: nameKey(name),
+  createdAt: new Date(0),
+});
 const dto = (values: Partial<RegisterDto> = {}): RegisterDto => ({
   tenantName: 'Acme',
   username: 'alice',
@@ -105,6 +111,7 @@ describe(RegistrationService.name, () => {
         events.push(`user created in scope ${scope()}`);
         const created: UserEntity = {
           ...user,
+          usernameKey: nameKey(user.username),
           tenantId: scope(),
           id: '55',
           createdAt: new Date(0),

@@ -16,7 +16,7 @@ import { UsersService } from '../users/users.service';
 import { RegisterDto, RegisterResponseDto } from './dto/register.dto';
 import { TenantView } from './dto/tenant.view';
 import { invitationInvalid, InvitationsService } from './invitations.service';
-import { TenantsService } from './tenants.service';
+import { tenantNameTaken, TenantsService } from './tenants.service';
 
 /**
  * How a registration relates to the email's account:
@@ -72,10 +72,7 @@ export class RegistrationService {
       const existing = await this.tenants.findByName(dto.tenantName, tx);
       if (!existing && dto.inviteCode) throw invitationInvalid();
       if (existing && !dto.inviteCode) {
-        throw new AppError(
-          'TENANT_NAME_TAKEN',
-          `Tenant name "${dto.tenantName}" is already taken; joining it needs an inviteCode`,
-        );
+        throw tenantNameTaken(dto.tenantName, '; joining it needs an inviteCode');
       }
       const tenant = existing ?? (await this.tenants.create(dto.tenantName, tx));
 

@@ -9,6 +9,10 @@ export class TenantEntity {
   @Column({ type: 'text' })
   name!: string;
 
+  /** nameKey(name): unique, so two names people could take for one another cannot both exist. */
+  @Column({ name: 'name_key', type: 'text' })
+  nameKey!: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -3,6 +3,7 @@ import { EntityManager, In } from 'typeorm';
 import { GlobalRepositories } from '../database/global-repositories';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
+import { nameKey } from '../names/names';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantEntity } from './tenant.entity';
 
@@ -26,21 +27,21 @@ export class TenantsService {
     return ids.length === 0 ? Promise.resolve([]) : this.repository().findBy({ id: In(ids) });
   }
 
+  /** The tenant whose name looks like this one (same nameKey: case, accents, look-alikes). */
   findByName(name: string, tx?: EntityManager): Promise<TenantEntity | null> {
-    return this.repository(tx)
-      .createQueryBuilder('tenant')
-      .where('lower(tenant.name) = lower(:name)', { name })
-      .getOne();
+    return this.repository(tx).findOneBy({ nameKey: nameKey(name) });
   }
 
+  /** `name` as the registration DTO left it: normalised and checked (names/name-fields.ts). */
   async create(name: string, tx: EntityManager): Promise<TenantEntity> {
-    const tenant = this.repository(tx).create({ name });
+    const tenant = this.repository(tx).create({ name, nameKey: nameKey(name) });
     try {
       await this.repository(tx).insert(tenant);
     } catch (error) {
+      // Two registrations of look-alike names at once: findByName saw neither, the key does.
       const constraint = violatedUniqueConstraint(error);
-      if (constraint !== undefined && isConstraint(constraint, 'tenants_name_lower_key')) {
-        throw new AppError('TENANT_NAME_TAKEN', `Tenant name "${name}" is already taken`);
+      if (constraint !== undefined && isConstraint(constraint, 'tenants_name_key_key')) {
+        throw tenantNameTaken(name);
       }
       throw error;
     }
@@ -55,4 +56,11 @@ export class TenantsService {
     if (!tenant) throw new AppError('UNAUTHENTICATED', 'The tenant of this token no longer exists');
     return tenant;
   }
+}
+
+export function tenantNameTaken(name: string, hint = ''): AppError {
+  return new AppError(
+    'TENANT_NAME_TAKEN',
+    `Tenant name "${name}" is already taken, or looks the same as one that is${hint}`,
+  );
 }

@@ -15,6 +15,7 @@ const member = (id: string, role: UserRole): UserEntity => ({
   tenantId: '7',
   id,
   username: `u${id}`,
+  usernameKey: `u${id}`,
   email: `u${id}@example.com`,
   role,
   createdAt: new Date(0),

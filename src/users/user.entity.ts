@@ -13,6 +13,10 @@ export class UserEntity {
   @Column({ type: 'text' })
   username!: string;
 
+  /** nameKey(username): unique per tenant, with tenant_id (see names/names.ts). */
+  @Column({ name: 'username_key', type: 'text' })
+  usernameKey!: string;
+
   @Column({ type: 'text' })
   email!: string;
 

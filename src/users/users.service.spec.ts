@@ -25,6 +25,7 @@ function user(id: string, values: Partial<UserEntity> = {}): UserEntity {
     tenantId: '7',
     id,
     username: `u${id}`,
+    usernameKey: `u${id}`,
     email: `u${id}@example.com`,
     role: 'member',
     createdAt: new Date(Number(id) * 1000),
@@ -34,6 +35,8 @@ function user(id: string, values: Partial<UserEntity> = {}): UserEntity {
 }
 
 const newUser: NewUser = { username: 'alice', email: 'alice@example.com', role: 'admin' };
+/** What create stores: the user with the look-alike key of the username (i looks like l). */
+const stored = { ...newUser, usernameKey: 'allce' };
 
 describe(UsersService.name, () => {
   const tx = { queryRunner: {} } as unknown as EntityManager;
@@ -73,9 +76,9 @@ describe(UsersService.name, () => {
       expect(scoped.for).toHaveBeenCalledWith(UserEntity, tx);
       expect(users.update).toHaveBeenCalledWith(
         { email: 'alice@example.com', removedAt: MoreThan(new Date(0)) },
-        { username: 'alice', email: 'alice@example.com', role: 'admin', removedAt: null },
+        { ...stored, removedAt: null },
       );
-      expect(users.insert).toHaveBeenCalledWith({ ...newUser, removedAt: null });
+      expect(users.insert).toHaveBeenCalledWith({ ...stored, removedAt: null });
       expect(created.id).toBe('55');
       expect(created.removedAt).toBeNull();
     });
@@ -84,7 +87,7 @@ describe(UsersService.name, () => {
       const before = Date.now();
       const created = await service.create({ ...newUser, pending: true }, tx);
       const [values] = users.insert.mock.calls[0];
-      expect(values).toEqual({ ...newUser, removedAt: expect.any(Date) });
+      expect(values).toEqual({ ...stored, removedAt: expect.any(Date) });
       expect(values).not.toHaveProperty('pending');
       const removedAt = (values.removedAt as Date).getTime();
       expect(removedAt).toBeGreaterThanOrEqual(before);
@@ -97,12 +100,7 @@ describe(UsersService.name, () => {
       const created = await service.create({ ...newUser, pending: true }, tx);
       const [where, patch] = users.update.mock.calls[0];
       expect(where).toEqual({ email: 'alice@example.com', removedAt: MoreThan(new Date(0)) });
-      expect(patch).toEqual({
-        username: 'alice',
-        email: 'alice@example.com',
-        role: 'admin',
-        removedAt: expect.any(Function),
-      });
+      expect(patch).toEqual({ ...stored, removedAt: expect.any(Function) });
       expect((patch.removedAt as () => string)()).toBe('now()');
       expect(created.id).toBe('12');
       expect(users.insert).not.toHaveBeenCalled();
@@ -110,13 +108,8 @@ describe(UsersService.name, () => {
 
     it('should make a member active when pending is false', async () => {
       await service.create({ ...newUser, pending: false }, tx);
-      expect(users.update.mock.calls[0][1]).toEqual({
-        username: 'alice',
-        email: 'alice@example.com',
-        role: 'admin',
-        removedAt: null,
-      });
-      expect(users.insert).toHaveBeenCalledWith({ ...newUser, removedAt: null });
+      expect(users.update.mock.calls[0][1]).toEqual({ ...stored, removedAt: null });
+      expect(users.insert).toHaveBeenCalledWith({ ...stored, removedAt: null });
     });
 
     it('should bring a removed member with the same email back as the same member', async () => {
@@ -130,7 +123,8 @@ describe(UsersService.name, () => {
     it.each([
       ['users_email_key', 'EMAIL_TAKEN'],
       ['users_email_key_102008', 'EMAIL_TAKEN'],
-      ['users_username_key_102008', 'USERNAME_TAKEN'],
+      ['users_username_key_key', 'USERNAME_TAKEN'],
+      ['users_username_key_key_102008', 'USERNAME_TAKEN'],
     ])('should answer a unique violation of %s as %s', async (constraint, code) => {
       users.insert.mockRejectedValue(uniqueViolation({ constraint }));
       const error = await service.create(newUser, tx).catch((caught: unknown) => caught);
@@ -139,7 +133,9 @@ describe(UsersService.name, () => {
     });
 
     it('should answer USERNAME_TAKEN when a returning member takes a username in use', async () => {
-      users.update.mockRejectedValue(uniqueViolation({ constraint: 'users_username_key_102008' }));
+      users.update.mockRejectedValue(
+        uniqueViolation({ constraint: 'users_username_key_key_102008' }),
+      );
       await expect(service.create(newUser, tx)).rejects.toMatchObject({ code: 'USERNAME_TAKEN' });
       expect(users.insert).not.toHaveBeenCalled();
     });
@@ -147,7 +143,7 @@ describe(UsersService.name, () => {
     it('should read the constraint from the message when Citus relays a worker error without it', async () => {
       users.insert.mockRejectedValue(
         uniqueViolation({
-          message: 'duplicate key value violates unique constraint "users_username_key_102040"',
+          message: 'duplicate key value violates unique constraint "users_username_key_key_102040"',
         }),
       );
       await expect(service.create(newUser, tx)).rejects.toMatchObject({

@@ -3,6 +3,7 @@ import { EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../http/pagination';
+import { nameKey } from '../names/names';
 import { UserRole } from '../roles/roles';
 import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
 import { UserView } from './dto/user.view';
@@ -30,7 +31,8 @@ export class UsersService {
    * from this tenant before comes back as the same member (their old notes are theirs again).
    */
   async create(user: NewUser, tx: EntityManager): Promise<UserEntity> {
-    const { pending = false, ...member } = user;
+    const { pending = false, ...fields } = user;
+    const member = { ...fields, usernameKey: nameKey(fields.username) };
     try {
       const [returning] = await this.users(tx).update(
         { email: member.email, removedAt: MoreThan(new Date(0)) },
@@ -68,8 +70,11 @@ function mapUserConflict(error: unknown): AppError | undefined {
   if (isConstraint(constraint, 'users_email_key')) {
     return new AppError('EMAIL_TAKEN', 'This email is already registered in this tenant');
   }
-  if (isConstraint(constraint, 'users_username_key')) {
-    return new AppError('USERNAME_TAKEN', 'This username is already taken in this tenant');
+  if (isConstraint(constraint, 'users_username_key_key')) {
+    return new AppError(
+      'USERNAME_TAKEN',
+      'This username is already taken in this tenant, or looks the same as one that is',
+    );
   }
   return undefined;
 }

@@ -1,31 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
-import {
-  NormalizedEmail,
-  Optional,
-  PasswordBytes,
-  Trim,
-  TrimLowerCase,
-} from '../../http/transforms';
+import { IsString, Length } from 'class-validator';
+import { NormalizedEmail, Optional, PasswordBytes, Trim } from '../../http/transforms';
+import { TenantNameField, UsernameField } from '../../names/name-fields';
 import { UserView } from '../../users/dto/user.view';
 import { TenantView } from './tenant.view';
 
 export class RegisterDto {
   @ApiProperty({
     example: 'Acme Corp',
-    description: 'New organisation, or one you were invited to',
+    minLength: 2,
+    maxLength: 100,
+    description:
+      'New organisation, or one you were invited to. Stored in NFKC form with runs of spaces ' +
+      'made one; no control, format (zero-width, bidi) or other invisible characters; taken ' +
+      'when an existing name looks the same (case, accents and look-alike letters aside)',
   })
-  @Trim()
-  @IsString()
-  @Length(2, 100)
+  @TenantNameField()
   tenantName!: string;
 
-  @ApiProperty({ example: 'alice', description: '3-32 of a-z 0-9 _ . - (stored lower-cased)' })
-  @TrimLowerCase()
-  @IsString()
-  @Matches(/^[a-z0-9_.-]{3,32}$/, {
-    message: 'username must be 3 to 32 characters of a-z, 0-9, _, . or -',
+  @ApiProperty({
+    example: 'alice',
+    description:
+      '3-32 of a-z 0-9 _ . - (stored NFKC and lower-cased); taken in the tenant when an ' +
+      'existing username looks the same (1/l/i, 0/o, rn/m)',
   })
+  @UsernameField()
   username!: string;
 
   @ApiProperty({ example: 'alice@example.com' })
