@@ -19,7 +19,7 @@ const noTypeormHandles = {
 const noFeatureImports = {
   regex: `^(\\.\\./)+(${FEATURES.join('|')})(/|$)`,
   message:
-    'tenancy/, database/, http/ and config/ sit below the feature modules and may not import them.',
+    'tenancy/, database/, http/, config/ and redis/ sit below the feature modules and may not import them.',
 };
 
 module.exports = [
@@ -36,6 +36,7 @@ module.exports = [
       'src/tenancy/**/*.ts',
       'src/http/**/*.ts',
       'src/config/**/*.ts',
+      'src/redis/**/*.ts',
     ],
     ignores: ['src/**/*.spec.ts'],
     rules: {

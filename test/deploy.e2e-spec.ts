@@ -62,7 +62,16 @@ describeCompose('[compose] docker-compose.yml, checked by docker-compose itself'
 
   it('[compose] should be valid and define the cluster, its one-shot steps and the API', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'cluster-init', 'coordinator', 'mail', 'migrate', 'worker1', 'worker2'].sort(),
+      [
+        'api',
+        'cluster-init',
+        'coordinator',
+        'mail',
+        'migrate',
+        'redis',
+        'worker1',
+        'worker2',
+      ].sort(),
     );
     for (const node of ['coordinator', 'worker1', 'worker2']) {
       expect(services[node].image).toMatch(/^citusdata\/citus:/);
@@ -79,9 +88,29 @@ describeCompose('[compose] docker-compose.yml, checked by docker-compose itself'
     expect(services.api.depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
       mail: { condition: 'service_started' },
+      redis: { condition: 'service_healthy' },
     });
     expect(services.api.environment?.SMTP_URL).toBe('smtp://mail:1025');
     expect(services.api.ports?.[0]).toMatchObject({ target: 3000 });
+  });
+
+  it('[compose] should share the rate limits of every API replica through its own Redis', () => {
+    expect(services.api.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(services.api.environment?.TRUST_PROXY).toBe('false');
+    expect(services.redis.image).toMatch(/^redis:7/);
+    expect(services.redis.healthcheck?.test.join(' ')).toContain('redis-cli ping');
+    // Counters only: nothing persisted, nothing published outside the compose network.
+    expect(services.redis.command).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
+    expect(services.redis.ports).toBeUndefined();
+    // Overridable from .env, like the other settings.
+    const behindProxy = composeConfig({
+      ...env,
+      REDIS_URL: 'redis://cache:6379/1',
+      TRUST_PROXY: '1',
+    });
+    const api = (parse(behindProxy.stdout) as { services: Record<string, ComposeService> }).services
+      .api;
+    expect(api.environment).toMatchObject({ REDIS_URL: 'redis://cache:6379/1', TRUST_PROXY: '1' });
   });
 
   it('[compose] should refuse to start without the secrets from .env', () => {

@@ -5,7 +5,6 @@ import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '../config/config.module';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
-import { LoginBackoff } from '../rate-limit/login-backoff';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -31,12 +30,11 @@ import { jwtModuleOptions, TokenService } from './token.service';
   controllers: [AuthController],
   providers: [
     TokenService,
-    LoginBackoff,
     AuthService,
     JwtStrategy,
     LocalStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [TokenService, LoginBackoff],
+  exports: [TokenService],
 })
 export class AuthModule {}

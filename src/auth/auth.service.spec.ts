@@ -8,6 +8,7 @@ import { GlobalRepositories } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { nameKey } from '../names/names';
 import { LoginBackoff } from '../rate-limit/login-backoff';
+import { MemoryLoginBackoffStore } from '../rate-limit/login-backoff-store';
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantsService } from '../tenants/tenants.service';
@@ -106,7 +107,7 @@ describe(AuthService.name, () => {
     service = new AuthService(
       accounts,
       recovery as unknown as PasswordRecoveryService,
-      new LoginBackoff(config),
+      new LoginBackoff(new MemoryLoginBackoffStore(config.rateLimit.perEmail)),
       sessions as unknown as SessionsService,
       {
         signTenant: jest.fn(() => Promise.resolve({ accessToken: 'jwt' })),

@@ -46,7 +46,7 @@ export class AuthService {
    * the number of tenants. Several tenants without a choice ask the caller to choose.
    */
   async verifyCredentials(dto: LoginDto, client: string): Promise<VerifiedLogin> {
-    this.backoff.check(dto.email, client);
+    await this.backoff.check(dto.email, client);
     const account = await this.accounts.find(dto.email);
     const ids = account?.memberships.map((membership) => membership.tenantId) ?? [];
     const byId = new Map((await this.tenants.findByIds(ids)).map((tenant) => [tenant.id, tenant]));
@@ -66,10 +66,10 @@ export class AuthService {
       selector === undefined ? undefined : named,
     );
     if (opened.length === 0) {
-      this.backoff.failed(dto.email, client);
+      await this.backoff.failed(dto.email, client);
       throw invalidCredentials();
     }
-    this.backoff.succeeded(dto.email, client);
+    await this.backoff.succeeded(dto.email, client);
 
     const candidates = selector === undefined ? opened : opened.filter(named);
     if (candidates.length === 0) throw invalidCredentials();

@@ -128,18 +128,94 @@ describe('the environment schema', () => {
     ]);
   });
 
-  it('should require a mail server in production only, and read TRUST_PROXY', () => {
+  it('should require a mail server in production only', () => {
     expect(problems({ ...base, SMTP_URL: undefined })).toEqual([
       'SMTP_URL is required in production (verification and password-reset mails)',
     ]);
     expect(loadConfig({ ...base, NODE_ENV: 'test', SMTP_URL: undefined }).mail.smtpUrl).toBe(
       undefined,
     );
-    expect(loadConfig({ ...base, TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toBe(
-      '10.0.0.1, 10.0.0.2',
-    );
-    expect(problems({ ...base, TRUST_PROXY: 'everyone' })[0]).toContain('TRUST_PROXY must be');
+  });
+
+  describe('TRUST_PROXY', () => {
+    const trustProxy = (value?: string) => loadConfig({ ...base, TRUST_PROXY: value }).trustProxy;
+
+    it('should believe no X-Forwarded-For when unset, false or 0', () => {
+      expect(trustProxy(undefined)).toBe(false);
+      expect(trustProxy('false')).toBe(false);
+      expect(trustProxy('0')).toBe(false);
+    });
+
+    it('should read true, a hop count and a list of addresses, ranges and range names', () => {
+      expect(trustProxy('true')).toBe(true);
+      expect(trustProxy('1')).toBe(1);
+      expect(trustProxy(' 2 ')).toBe(2);
+      expect(trustProxy('10.0.0.1, 10.0.0.0/8,fd00::/8 , ::1,loopback')).toEqual([
+        '10.0.0.1',
+        '10.0.0.0/8',
+        'fd00::/8',
+        '::1',
+        'loopback',
+      ]);
+      expect(trustProxy('uniquelocal,linklocal,192.168.1.7/32')).toEqual([
+        'uniquelocal',
+        'linklocal',
+        '192.168.1.7/32',
+      ]);
+    });
+
+    it.each([
+      ['everyone', 'everyone'],
+      ['10.0.0.256', '10.0.0.256'],
+      ['10.0.0.1,,10.0.0.2', ''],
+      ['10.0.0.0/33', '10.0.0.0/33'],
+      ['fd00::/129', 'fd00::/129'],
+      ['10.0.0.0/8/1', '10.0.0.0/8/1'],
+      ['10.0.0.1 10.0.0.2', '10.0.0.1 10.0.0.2'],
+      ['yes', 'yes'],
+    ])('should refuse %j at start, naming the variable and the bad entry', (value, bad) => {
+      expect(problems({ ...base, TRUST_PROXY: value })).toEqual([
+        expect.stringMatching(
+          new RegExp(`^TRUST_PROXY must be true, false, a number of proxy hops.*"${bad}" is none`),
+        ),
+      ]);
+    });
+
+    it('should refuse an implausible hop count', () => {
+      expect(problems({ ...base, TRUST_PROXY: '21' })).toEqual([
+        'TRUST_PROXY must be at most 20 proxy hops, got 21',
+      ]);
+    });
+  });
+
+  describe('REDIS_URL', () => {
+    it('should leave the rate limits in memory when unset', () => {
+      expect(loadConfig(base).redisUrl).toBeUndefined();
+      expect(loadConfig({ ...base, REDIS_URL: ' ' }).redisUrl).toBeUndefined();
+    });
+
+    it.each([
+      'redis://localhost:6379',
+      'redis://:secret@redis.internal:6380/2',
+      'rediss://user:p%23ss@cache.example.com',
+      'redis://[::1]:6379/0',
+    ])('should accept %s', (url) => {
+      expect(loadConfig({ ...base, REDIS_URL: url }).redisUrl).toBe(url);
+    });
+
+    it.each([
+      'localhost:6379',
+      'http://localhost:6379',
+      'redis://',
+      'redis://localhost:6379/cache',
+      'redis://localhost:6379/0?tls=true',
+      'redis://:pa#ss@localhost',
+    ])('should refuse %s with a message naming the variable and no password', (url) => {
+      const [problem, ...more] = problems({ ...base, REDIS_URL: url });
+      expect(more).toEqual([]);
+      expect(problem).toMatch(/^REDIS_URL must look like redis:\/\/\[user:password@\]host:port/);
+      expect(problem).not.toContain('pa#ss');
+    });
   });
 
   it('should treat blank values as unset and keep secrets byte for byte', () => {

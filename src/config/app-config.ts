@@ -4,6 +4,7 @@ import { Env, NODE_ENVS, readEnvironment, SHARD_TRANSFER_MODES } from './environ
 
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type ShardTransferMode = (typeof SHARD_TRANSFER_MODES)[number];
+export type TrustProxy = boolean | number | string[];
 export { SHARD_TRANSFER_MODES };
 
 export interface AppConfig {
@@ -22,8 +23,16 @@ export interface AppConfig {
   refreshTtlSeconds: number;
   /** Outgoing mail (verification, password reset); without SMTP_URL mails are not sent. */
   mail: { smtpUrl?: string; from: string };
-  /** Express-style trust proxy: which X-Forwarded-For hops to believe for the client address. */
-  trustProxy: boolean | number | string;
+  /**
+   * Which X-Forwarded-For entries to believe for the client address (Fastify's trustProxy):
+   * false believes none, a number that many hops, a list the entries added by those proxies.
+   */
+  trustProxy: TrustProxy;
+  /**
+   * Where the rate-limit counters and the login backoff live, shared by every process and
+   * instance; unset: in each process's memory.
+   */
+  redisUrl?: string;
   bcryptCost: number;
   bodyLimit: string;
   database: {
@@ -127,6 +136,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),
+    redisUrl: e.REDIS_URL,
     bcryptCost,
     bodyLimit: e.BODY_LIMIT ?? '64kb',
     database: {
@@ -157,10 +167,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 }
 
-function trustProxy(raw: string | undefined): boolean | number | string {
-  if (raw === undefined || raw === 'false') return false;
+/** TRUST_PROXY, already checked by the schema, in the shape Fastify's trustProxy takes. */
+function trustProxy(raw: string | undefined): TrustProxy {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
   if (raw === 'true') return true;
-  return /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((entry) => entry.trim());
 }
 
 /** Only what the migration CLI needs: it runs without the service's secrets. */

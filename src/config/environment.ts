@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { plainToInstance } from 'class-transformer';
 import {
   getMetadataStorage,
@@ -32,6 +33,85 @@ function IntegerSetting(min: number, max: number, options?: ValidationOptions) {
     },
     options,
   );
+}
+
+/** Names proxy-addr (Fastify's trustProxy) knows for whole address ranges. */
+export const TRUST_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+export const MAX_TRUST_PROXY_HOPS = 20;
+
+/** The entry of a TRUST_PROXY list that is not an address, a CIDR range or a range name. */
+function badProxyEntry(entry: string): string | undefined {
+  if ((TRUST_PROXY_RANGES as readonly string[]).includes(entry)) return undefined;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return entry;
+  if (prefix === undefined) return undefined;
+  const bits = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= bits ? undefined : entry;
+}
+
+/**
+ * Why a TRUST_PROXY value is refused, or undefined when it is good: `true`, `false`, a hop count,
+ * or a comma-separated list of proxy addresses, CIDR ranges and range names. Checked here so a
+ * typo stops the boot with a message naming the variable, not deep inside Fastify (or, worse,
+ * silently trusting nothing).
+ */
+export function trustProxyProblem(raw: string): string | undefined {
+  if (raw === 'true' || raw === 'false') return undefined;
+  if (/^\d+$/.test(raw)) {
+    return Number(raw) <= MAX_TRUST_PROXY_HOPS
+      ? undefined
+      : `TRUST_PROXY must be at most ${MAX_TRUST_PROXY_HOPS} proxy hops, got ${raw}`;
+  }
+  const bad = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .find((entry) => badProxyEntry(entry) !== undefined);
+  if (bad === undefined) return undefined;
+  return (
+    'TRUST_PROXY must be true, false, a number of proxy hops (1 behind one load balancer), or a ' +
+    'comma-separated list of proxy addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, ' +
+    `uniquelocal; "${bad}" is none of these`
+  );
+}
+
+function TrustProxySetting() {
+  return ValidateBy({
+    name: 'trustProxySetting',
+    validator: {
+      validate: (value: unknown) => trustProxyProblem(String(value)) === undefined,
+      defaultMessage: (args) => trustProxyProblem(String(args?.value)) ?? '',
+    },
+  });
+}
+
+/**
+ * redis://[user:password@]host[:port][/db], or rediss:// for TLS. The URL is parsed the way
+ * ioredis will parse it, so what passes here is what the service connects to.
+ */
+export function redisUrlProblem(raw: string): string | undefined {
+  const shape =
+    'REDIS_URL must look like redis://[user:password@]host:port[/db] (rediss:// for TLS)';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return shape;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return shape;
+  if (url.hostname === '' || url.search !== '' || url.hash !== '') return shape;
+  if (!/^(\/(\d{1,2})?)?$/.test(url.pathname)) return `${shape}; the database is a number`;
+  return undefined;
+}
+
+function RedisUrlSetting() {
+  return ValidateBy({
+    name: 'redisUrlSetting',
+    validator: {
+      validate: (value: unknown) => redisUrlProblem(String(value)) === undefined,
+      defaultMessage: (args) => redisUrlProblem(String(args?.value)) ?? '',
+    },
+  });
 }
 
 /**
@@ -112,12 +192,8 @@ export class Environment {
   })
   MAIL_FROM?: string;
 
-  @IsOptional()
-  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F:./]+(\s*,\s*[0-9a-fA-F:./]+)*)$/, {
-    message:
-      'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses',
-  })
-  TRUST_PROXY?: string;
+  @IsOptional() @TrustProxySetting() TRUST_PROXY?: string;
+  @IsOptional() @RedisUrlSetting() REDIS_URL?: string;
 
   @IsOptional() @IntegerSetting(0, 120_000) SHUTDOWN_DELAY_MS?: string;
   @IsOptional() @IntegerSetting(1_000, 600_000) SHUTDOWN_TIMEOUT_MS?: string;

@@ -12,9 +12,11 @@ interface Caller {
 type Request = FastifyRequest & { user?: Caller };
 
 /**
- * One JSON line per answered request: request id, method, path, route, status, duration, and
- * who asked (tenant and user, or operator). Bodies, headers and query strings are never logged,
- * so passwords, tokens and note contents cannot reach the logs.
+ * One JSON line per answered request: request id, method, path, client address, route, status,
+ * duration, and who asked (tenant and user, or operator). Bodies, headers and query strings are
+ * never logged, so passwords, tokens and note contents cannot reach the logs. The client address
+ * is the one the rate limits count (X-Forwarded-For as far as TRUST_PROXY believes it), so a 429
+ * in the logs says whom it stopped.
  */
 export function logRequests(instance: FastifyInstance, logger: Logger): void {
   instance.addHook('onResponse', (request: Request, reply: FastifyReply, done) => {
@@ -30,6 +32,7 @@ export function logRequests(instance: FastifyInstance, logger: Logger): void {
             id: request.id,
             method: request.method,
             url: query < 0 ? url : url.slice(0, query),
+            remoteAddress: request.ip,
           },
           res: { statusCode: status },
           route: request.routeOptions.url,

@@ -44,14 +44,14 @@ export class OperatorsController {
     @Body() dto: OperatorLoginDto,
     @Req() request: FastifyRequest,
   ): Promise<SessionTokensDto> {
-    this.backoff.check(dto.email, request.ip);
+    await this.backoff.check(dto.email, request.ip);
     const operator = await this.operators
       .verifyCredentials(dto.email, dto.password)
-      .catch((error: unknown) => {
-        this.backoff.failed(dto.email, request.ip);
+      .catch(async (error: unknown) => {
+        await this.backoff.failed(dto.email, request.ip);
         throw error;
       });
-    this.backoff.succeeded(dto.email, request.ip);
+    await this.backoff.succeeded(dto.email, request.ip);
     const session = await this.sessions.start({
       tenantId: OPERATOR_TENANT,
       kind: 'operator',

@@ -1,11 +1,18 @@
 import { ExecutionContext, Injectable, Module } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
+import {
+  ThrottlerGuard,
+  ThrottlerModule,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
 import { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
 import { FastifyReply as Response } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { normalizeEmail } from '../credentials/email';
 import { AppError } from '../errors/app-error';
+import { LoginBackoff } from './login-backoff';
+import { RateLimitStoresModule, THROTTLER_STORAGE } from './rate-limit-stores';
 
 /** The email a login or registration is for, normalised as the service stores it. */
 function emailOf(req: Record<string, unknown>): string | undefined {
@@ -21,9 +28,13 @@ function ipOf(req: Record<string, unknown>): string {
  * Two budgets for the credential endpoints: per client IP (one address hammering many accounts)
  * and per email (many addresses guessing one account's password).
  */
-export function authRateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
+export function authRateLimitOptions(
+  config: AppConfig,
+  storage?: ThrottlerStorage,
+): ThrottlerModuleOptions {
   const ttl = config.rateLimit.windowSeconds * 1000;
   return {
+    storage,
     throttlers: [
       { name: 'ip', ttl, limit: config.rateLimit.perIp, getTracker: ipOf },
       {
@@ -51,14 +62,17 @@ export class AuthRateLimitGuard extends ThrottlerGuard {
   }
 }
 
+/** The credential routes' guard and the login backoff, counting where RateLimitStoresModule says. */
 @Module({
   imports: [
+    RateLimitStoresModule,
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
+      imports: [RateLimitStoresModule],
+      inject: [APP_CONFIG, THROTTLER_STORAGE],
       useFactory: authRateLimitOptions,
     }),
   ],
-  providers: [AuthRateLimitGuard],
-  exports: [AuthRateLimitGuard, ThrottlerModule],
+  providers: [AuthRateLimitGuard, LoginBackoff],
+  exports: [AuthRateLimitGuard, ThrottlerModule, LoginBackoff],
 })
 export class AuthRateLimitModule {}

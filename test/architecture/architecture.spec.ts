@@ -41,9 +41,9 @@ describe('import boundaries (eslint.boundaries.cjs)', () => {
     expect(await lint('src/tenancy/fine.ts', injected)).toEqual([]);
   });
 
-  it('should refuse feature modules in tenancy/, database/, http/ and config/', async () => {
+  it('should refuse feature modules in tenancy/, database/, http/, config/ and redis/', async () => {
     const code = `import { AuthService } from '../auth/auth.service';\nexport const x = AuthService;`;
-    for (const layer of ['tenancy', 'database', 'http', 'config']) {
+    for (const layer of ['tenancy', 'database', 'http', 'config', 'redis']) {
       expect(await lint(`src/${layer}/violation.ts`, code)).toEqual([
         expect.stringMatching(
           /^no-restricted-imports: '..\/auth\/auth.service' import is restricted/,

@@ -21,6 +21,16 @@ export const describeCitus: jest.Describe = citusMode ? describe : describe.skip
 export const describeCitusCluster: jest.Describe =
   citusMode && Number(process.env.E2E_CITUS_WORKERS) >= 2 ? describe : describe.skip;
 
+/** The Redis global setup started (or TEST_REDIS_URL), when there is one. */
+export const redisUrl = process.env.E2E_REDIS_URL;
+/** A redis-server binary, for specs that start, stop or freeze a Redis of their own. */
+export const redisServerBin = process.env.E2E_REDIS_SERVER_BIN;
+
+/** Blocks that need Redis: named with [redis] so skips are counted by the summary reporter. */
+export const describeRedis: jest.Describe = redisUrl ? describe : describe.skip;
+/** Blocks that need a redis-server binary of their own (outages): [redis] too. */
+export const describeRedisServer: jest.Describe = redisServerBin ? describe : describe.skip;
+
 export const TEST_JWT = {
   secret: 'e2e-secret-that-is-long-enough-for-the-config-check',
   issuer: 'notes-service',
@@ -63,6 +73,8 @@ export async function createTestApp(
     CORS_ORIGINS: '',
     SMTP_URL: process.env.E2E_SMTP_URL ?? '',
     TRUST_PROXY: 'false',
+    // In memory unless a spec asks for Redis (blank counts as unset).
+    REDIS_URL: '',
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [AppModule] });

@@ -3,17 +3,53 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MailSink, startMailSink } from '../../tools/mail/sink';
+import { redisServerBinary, startTestRedis, TestRedis } from './redis-server';
 import { freePort, log, startTestDatabase, TestDatabase } from './test-database';
 
 declare global {
   var __TEST_DATABASE__: TestDatabase | undefined;
   var __MAIL_SINK__: MailSink | undefined;
+  var __TEST_REDIS__: TestRedis | undefined;
+}
+
+/**
+ * Redis for the shared rate-limit specs (see redis-server.ts for where it comes from). Without
+ * one they are skipped and counted; an explicit TEST_REDIS_URL that does not answer is an error.
+ */
+async function startRedis(dockerAvailable: boolean): Promise<void> {
+  let redis: TestRedis | undefined;
+  try {
+    redis = await startTestRedis(process.env, dockerAvailable);
+  } catch (error) {
+    if (process.env.TEST_REDIS_URL?.trim()) throw error;
+    log(`Redis could not be started: ${(error as Error).message}`);
+  }
+  globalThis.__TEST_REDIS__ = redis;
+  if (redis) {
+    process.env.E2E_REDIS_URL = redis.url;
+    log(`redis: ${redis.source}`);
+  } else {
+    delete process.env.E2E_REDIS_URL;
+    log(
+      'NO REDIS (apt-get install redis-server, or TEST_REDIS_URL): [redis] tests will be SKIPPED',
+    );
+  }
+  // The outage specs start (and stop, and freeze) a redis-server of their own.
+  const binary = redisServerBinary(process.env);
+  if (binary) process.env.E2E_REDIS_SERVER_BIN = binary;
+  else delete process.env.E2E_REDIS_SERVER_BIN;
 }
 
 /** Starts (or connects to) the e2e database once; the workers read it from the environment. */
 export default async function globalSetup(): Promise<void> {
-  const choice = chooseTestDatabase(process.env, await dockerEngineAnswers(process.env));
-  const database = await startTestDatabase(choice);
+  const docker = await dockerEngineAnswers(process.env);
+  // First: a TEST_REDIS_URL that does not answer stops the run before any database starts.
+  await startRedis(docker);
+  const choice = chooseTestDatabase(process.env, docker);
+  const database = await startTestDatabase(choice).catch(async (error: unknown) => {
+    await globalThis.__TEST_REDIS__?.stop();
+    throw error;
+  });
   globalThis.__TEST_DATABASE__ = database;
   process.env.E2E_DATABASE_URL = database.url;
   process.env.E2E_APP_DATABASE_URL = database.appUrl;

@@ -1,11 +1,12 @@
 // Prints the closing `N passed, N failed, N skipped` line CI reads, and makes skipped Citus-only
-// tests impossible to miss: they are counted and announced, not silently dropped.
+// tests impossible to miss: they are counted and announced, not silently dropped. So are the
+// tests that need docker-compose or Redis.
 const { writeFileSync } = require('node:fs');
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     // Tagged tests need something the machine may lack: count what was skipped, per tag.
-    const skippedByTag = { citus: 0, compose: 0 };
+    const skippedByTag = { citus: 0, compose: 0, redis: 0 };
     for (const file of results.testResults) {
       for (const test of file.testResults) {
         if (test.status !== 'pending' && test.status !== 'skipped') continue;
@@ -31,6 +32,11 @@ class SummaryReporter {
     if (skippedByTag.compose > 0) {
       lines.push(
         `!! ${skippedByTag.compose} docker-compose test(s) SKIPPED: docker-compose is not installed (apt-get install docker-compose).`,
+      );
+    }
+    if (skippedByTag.redis > 0) {
+      lines.push(
+        `!! ${skippedByTag.redis} Redis test(s) SKIPPED: no redis-server (apt-get install redis-server) and no TEST_REDIS_URL; the shared rate limits were not tested.`,
       );
     }
     lines.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
@@ -9,6 +8,9 @@ import {
   stopLocalCluster,
 } from '../../tools/db/local-cluster';
 import { DatabaseChoice } from './database-choice';
+import { freePort } from './free-port';
+
+export { freePort };
 
 export interface TestDatabase {
   /** Superuser connection for setup and ground-truth checks. */
@@ -24,19 +26,6 @@ const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 export function log(message: string): void {
   process.stdout.write(`[test-db] ${message}\n`);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 async function startLocal(): Promise<Omit<TestDatabase, 'appUrl' | 'citus' | 'workers'>> {
