@@ -20,3 +20,15 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
 export function isConstraint(actual: string, name: string): boolean {
   return actual === name || new RegExp(`^${name}_\\d+$`).test(actual);
 }
+
+/** The SQLSTATE of an error the server answered with; undefined for anything else. */
+export function sqlState(error: unknown): string | undefined {
+  const source = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (typeof source !== 'object' || source === null) return undefined;
+  const { code, severity } = source as { code?: unknown; severity?: unknown };
+  // node-postgres sets `severity` only on the server's ErrorResponse; socket errors carry
+  // codes like ECONNREFUSED instead.
+  return typeof code === 'string' && typeof severity === 'string' && /^[0-9A-Z]{5}$/.test(code)
+    ? code
+    : undefined;
+}
