@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { databaseOutage } from '../database/outage';
 import { AppError, ERROR_STATUS, ErrorCode } from '../errors/app-error';
 
 export interface ErrorBody {
@@ -76,6 +77,8 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
         : error.message;
     return { statusCode: status, code: STATUS_CODES[status] ?? `HTTP_${status}`, message };
   }
+  const outage = databaseOutage(error);
+  if (outage) return { statusCode: ERROR_STATUS[outage.code], ...outage };
   if (isFrameworkError(error)) {
     const known = FRAMEWORK_ERRORS[error.code];
     if (known) return { statusCode: ERROR_STATUS[known.code], ...known };
@@ -85,6 +88,8 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
   }
   return undefined;
 }
+
+const RETRY_AFTER_OUTAGE_S = 5;
 
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -96,12 +101,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = this.adapterHost.httpAdapter;
     const context = host.switchToHttp();
     const response: unknown = context.getResponse();
+    const request: unknown = context.getRequest();
+    const route = (): string =>
+      `${http.getRequestMethod(request) as string} ${(http.getRequestUrl(request) as string).split('?')[0]}`;
     let body = toErrorBody(error);
+    if (body?.code === 'NODE_UNAVAILABLE' || body?.code === 'DATABASE_UNAVAILABLE') {
+      // Expected during an outage: one line for the operators, no stack.
+      const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      this.logger.warn(`${body.code} on ${route()}: ${cause}`);
+    }
     if (!body) {
-      const request: unknown = context.getRequest();
-      const path = (http.getRequestUrl(request) as string).split('?')[0];
       this.logger.error(
-        `Unhandled error on ${http.getRequestMethod(request) as string} ${path}`,
+        `Unhandled error on ${route()}`,
         error instanceof Error ? error.stack : String(error),
       );
       body = {
@@ -111,6 +122,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       };
     }
     if (http.isHeadersSent(response)) return;
+    // A node outage or a restart: worth retrying soon, and no reason to drop the instance.
+    if (body.statusCode === 503) {
+      http.setHeader(response, 'Retry-After', String(RETRY_AFTER_OUTAGE_S));
+    }
     if (error instanceof AppError && error.headers) {
       for (const [name, value] of Object.entries(error.headers)) {
         http.setHeader(response, name, value);
