@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, takePage } from '../http/pagination';
 import { ClusterRepository } from './cluster.repository';
+import { UNFINISHED_JOB_STATES } from './cluster-rows';
 import {
   ActivityAnswer,
   NodesAnswer,
@@ -28,22 +29,33 @@ export class CatalogService {
         healthy: true,
         checksPassed: 1,
         checksTotal: 1,
+        shardCount: 0,
+        draining: false,
       };
       return { citus: false, checkedAt, nodes: [node] };
     }
-    const [nodes, checks] = await Promise.all([this.cluster.nodes(), this.cluster.healthChecks()]);
+    const [nodes, checks, shardCounts, job] = await Promise.all([
+      this.cluster.nodes(),
+      this.cluster.healthChecks(),
+      this.cluster.shardCounts(),
+      this.cluster.latestRebalance(),
+    ]);
+    const jobRunning = job !== undefined && UNFINISHED_JOB_STATES.includes(job.state);
     return {
       citus: true,
       checkedAt,
       nodes: nodes.map((node): NodeView => {
         const toThis = checks.filter((c) => c.toHost === node.host && c.toPort === node.port);
         const passed = toThis.filter((check) => check.ok).length;
+        const shardCount = shardCounts.get(node.groupId) ?? 0;
         return {
           ...node,
           role: node.groupId === 0 ? 'coordinator' : 'worker',
           healthy: toThis.length > 0 && passed === toThis.length,
           checksPassed: passed,
           checksTotal: toThis.length,
+          shardCount,
+          draining: jobRunning && !node.shouldHaveShards && shardCount > 0,
         };
       }),
     };

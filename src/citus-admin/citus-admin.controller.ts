@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   HttpStatus,
@@ -11,11 +12,15 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Operator } from '../access/access.decorators';
@@ -29,6 +34,7 @@ import {
   ShardsQueryDto,
   TablesAnswer,
 } from './dto/catalog.dto';
+import { AddNodeAnswer, AddNodeDto } from './dto/nodes.dto';
 import { RebalanceAnswer } from './dto/rebalance.dto';
 import {
   IsolateTenantDto,
@@ -36,6 +42,7 @@ import {
   TenantAnswer,
   TenantsAnswer,
 } from './dto/tenant-placement.dto';
+import { NodesService } from './nodes.service';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
 
@@ -47,6 +54,7 @@ export class CitusAdminController {
     private readonly catalog: CatalogService,
     private readonly placement: TenantPlacementService,
     private readonly rebalance: RebalanceService,
+    private readonly nodesService: NodesService,
   ) {}
 
   @Get('citus/nodes')
@@ -54,6 +62,65 @@ export class CitusAdminController {
   @ApiOkResponse({ type: NodesAnswer })
   nodes(): Promise<NodesAnswer> {
     return this.catalog.nodes();
+  }
+
+  @Post('citus/nodes')
+  @ApiOperation({
+    summary: 'Add a worker (citus_add_node); answers 200 with the node when it is already in',
+  })
+  @ApiCreatedResponse({ type: AddNodeAnswer })
+  @ApiOkResponse({ type: AddNodeAnswer, description: 'Already in the cluster' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: host or port is invalid (named)' })
+  @ApiConflictResponse({ description: 'CITUS_REQUIRED on plain PostgreSQL' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'NODE_UNREACHABLE (the coordinator cannot connect) or NODE_REJECTED (Citus said why)',
+  })
+  async addNode(
+    @Body() dto: AddNodeDto,
+    @Res({ passthrough: true }) response: FastifyReply,
+  ): Promise<AddNodeAnswer> {
+    const answer = await this.nodesService.add(dto);
+    response.status(answer.added ? HttpStatus.CREATED : HttpStatus.OK);
+    return answer;
+  }
+
+  @Post('citus/nodes/:id/drain')
+  @ApiOperation({
+    summary:
+      'Move every shard off a worker in the background (202; progress in GET citus/nodes and GET citus/rebalance)',
+  })
+  @ApiAcceptedResponse({ type: RebalanceAnswer })
+  @ApiOkResponse({
+    type: RebalanceAnswer,
+    description: 'Nothing to move: the node holds no shards',
+  })
+  @ApiNotFoundResponse({ description: 'NODE_NOT_FOUND' })
+  @ApiConflictResponse({
+    description:
+      'NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, or CITUS_REQUIRED',
+  })
+  async drainNode(
+    @Param('id', ParseIdPipe) id: string,
+    @Res({ passthrough: true }) response: FastifyReply,
+  ): Promise<RebalanceAnswer> {
+    const answer = await this.nodesService.drain(Number(id));
+    response.status(answer.jobId === null ? HttpStatus.OK : HttpStatus.ACCEPTED);
+    return answer;
+  }
+
+  @Delete('citus/nodes/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a worker that holds no shards (citus_remove_node)' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiNotFoundResponse({ description: 'NODE_NOT_FOUND' })
+  @ApiConflictResponse({
+    description:
+      'NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, CITUS_REQUIRED',
+  })
+  @ApiUnprocessableEntityResponse({ description: 'NODE_REJECTED: Citus refused, and says why' })
+  removeNode(@Param('id', ParseIdPipe) id: string): Promise<void> {
+    return this.nodesService.remove(Number(id));
   }
 
   @Get('citus/tables')

@@ -3,6 +3,7 @@ import { AdminDatabaseModule } from '../database/admin-database';
 import { CatalogService } from './catalog.service';
 import { CitusAdminController } from './citus-admin.controller';
 import { ClusterRepository } from './cluster.repository';
+import { NodesService } from './nodes.service';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
 
@@ -10,6 +11,12 @@ import { TenantPlacementService } from './tenant-placement.service';
 @Module({
   imports: [AdminDatabaseModule],
   controllers: [CitusAdminController],
-  providers: [ClusterRepository, CatalogService, TenantPlacementService, RebalanceService],
+  providers: [
+    ClusterRepository,
+    CatalogService,
+    TenantPlacementService,
+    RebalanceService,
+    NodesService,
+  ],
 })
 export class CitusAdminModule {}

@@ -56,3 +56,11 @@ export interface RebalanceJob {
   finishedAt: Date | null;
   details: Record<string, unknown> | null;
 }
+
+/** Citus background job states that are not over yet. */
+export const UNFINISHED_JOB_STATES: readonly string[] = [
+  'scheduled',
+  'running',
+  'cancelling',
+  'failing',
+];

@@ -63,6 +63,57 @@ export class ClusterRepository {
     }));
   }
 
+  async node(nodeId: number): Promise<NodeRow | undefined> {
+    return (await this.nodes()).find((node) => node.id === nodeId);
+  }
+
+  async nodeAt(host: string, port: number): Promise<NodeRow | undefined> {
+    return (await this.nodes()).find((node) => node.host === host && node.port === port);
+  }
+
+  /** Placements of distributed tables (not reference tables) per node group. */
+  async shardCounts(): Promise<Map<number, number>> {
+    const rows = await this.sql.query(
+      `SELECT p.groupid, count(*)::int AS n
+         FROM pg_dist_placement p JOIN pg_dist_shard s USING (shardid)
+         JOIN pg_dist_partition t USING (logicalrelid)
+        WHERE t.partmethod <> 'n' GROUP BY p.groupid`,
+    );
+    return new Map(rows.map((row) => [num(row.groupid), num(row.n)]));
+  }
+
+  /** Adds a worker (Citus copies the reference tables and metadata to it); its node id. */
+  async addNode(host: string, port: number): Promise<number> {
+    const [row] = await this.sql.query(`SELECT citus_add_node($1, $2) AS nodeid`, [host, port]);
+    return num(row.nodeid);
+  }
+
+  async setShouldHaveShards(node: NodeRef, value: boolean): Promise<void> {
+    await this.sql.query(`SELECT citus_set_node_property($1, $2, 'shouldhaveshards', $3)`, [
+      node.host,
+      node.port,
+      value,
+    ]);
+  }
+
+  /**
+   * Citus' background form of citus_drain_node: a rebalance job that only moves shards off the
+   * nodes marked shouldhaveshards = false. Null when there is nothing to move.
+   */
+  async startDrain(mode: ShardTransferMode): Promise<string | null> {
+    const [row] = await this.sql.query(
+      `SELECT citus_rebalance_start(drain_only => true, shard_transfer_mode => $1) AS job_id`,
+      [mode],
+    );
+    return optStr(row.job_id);
+  }
+
+  /** Drops shards left behind by finished moves (deferred cleanup), then the node. */
+  async removeNode(node: NodeRef): Promise<void> {
+    await this.sql.query(`CALL citus_cleanup_orphaned_resources()`);
+    await this.sql.query(`SELECT citus_remove_node($1, $2)`, [node.host, node.port]);
+  }
+
   async healthChecks(): Promise<HealthCheck[]> {
     const rows = await this.sql.query(
       `SELECT to_nodename, to_nodeport, result FROM citus_check_cluster_node_health()`,

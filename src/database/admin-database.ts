@@ -3,6 +3,7 @@ import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { nodeConnectionSettings, withSessionSettings } from './data-source-options';
 
 export const ADMIN_CONNECTION = 'admin';
 
@@ -28,7 +29,10 @@ export class ClusterSql {
       useFactory: (config: AppConfig) => ({
         name: ADMIN_CONNECTION,
         type: 'postgres' as const,
-        url: config.adminDatabaseUrl,
+        url: withSessionSettings(
+          config.adminDatabaseUrl,
+          nodeConnectionSettings(config.database.connectTimeoutMs),
+        ),
         entities: [],
         synchronize: false,
         logging: ['warn' as const],

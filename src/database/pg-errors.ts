@@ -82,3 +82,8 @@ export function clientDataError(error: unknown): ClientDataError | undefined {
 function camelCase(column: string): string {
   return column.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 }
+
+/** The SQLSTATE of an error the server answered with; undefined for anything else. */
+export function sqlState(error: unknown): string | undefined {
+  return pgErrorFields(error)?.code;
+}

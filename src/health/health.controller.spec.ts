@@ -104,7 +104,7 @@ describe(HealthController.name, () => {
     }
   });
 
-  it('should list Citus workers and answer 503 when one is unreachable', async () => {
+  it('should stay ready but degraded, naming the worker, when one is unreachable', async () => {
     const workers = [
       { nodename: 'w1', nodeport: 5432, success: true },
       { nodename: 'w2', nodeport: 5432, success: false },
@@ -112,14 +112,15 @@ describe(HealthController.name, () => {
     const { controller } = await controllerFor(database({ workers }), true);
     const response = fakeResponse();
     await expect(controller.ready(response, OPERATOR)).resolves.toEqual({
-      status: 'unavailable',
+      status: 'degraded',
       database: 'up',
       workers: [
         { host: 'w1', port: 5432, reachable: true },
         { host: 'w2', port: 5432, reachable: false },
       ],
     });
-    expect(response.statusCode).toBe(503);
+    // Tenants on w1 are still served: a load balancer must keep the instance.
+    expect(response.statusCode).toBe(200);
   });
 
   it('should tell anyone without an operator token the status only', async () => {
@@ -129,8 +130,7 @@ describe(HealthController.name, () => {
     ];
     const { controller } = await controllerFor(database({ workers }), true);
     const response = fakeResponse();
-    await expect(controller.ready(response)).resolves.toEqual({ status: 'unavailable' });
-    expect(response.statusCode).toBe(503);
+    await expect(controller.ready(response)).resolves.toEqual({ status: 'degraded' });
     expect(response.header).toHaveBeenCalledWith('Cache-Control', 'no-store');
     const healthy = await controllerFor(database({}));
     await expect(healthy.controller.ready(fakeResponse())).resolves.toEqual({ status: 'ok' });

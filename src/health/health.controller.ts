@@ -10,7 +10,7 @@ import { ShutdownState } from '../http/shutdown-state';
 const READY_TIMEOUT_MS = 2_000;
 
 export interface Readiness {
-  status: 'ok' | 'unavailable' | 'shutting_down';
+  status: 'ok' | 'degraded' | 'unavailable' | 'shutting_down';
   /** The parts, for operators only: worker hosts and ports are nobody else's business. */
   database?: 'up' | 'down';
   workers?: WorkerHealth[];
@@ -34,18 +34,19 @@ export class HealthController {
   }
 
   /**
-   * Ready when the database answers and, on Citus, the coordinator reaches every worker. Turns
-   * 503 as soon as shutdown starts so load balancers stop sending traffic first. Anyone gets the
-   * status; a caller with an operator token also gets the database and each worker.
+   * Ready (200) while the coordinator answers: `ok` when it also reaches every Citus worker,
+   * `degraded` when some worker is down — the tenants on the other workers are still served, so
+   * a load balancer must keep this instance (every instance sees the same outage). 503 when the
+   * database does not answer, and as soon as shutdown starts so load balancers stop sending
+   * traffic first. Anyone gets the status; an operator token also gets the database and each
+   * worker, which says which one is down.
    */
   @Get('ready')
   @ApiOkResponse({
     description:
-      'The database (and every Citus worker) answers: `{status}`; with an operator token also `database` and `workers`',
+      '`{status: ok}`, or `{status: degraded}` while a Citus worker is down; with an operator token also `database` and `workers`',
   })
-  @ApiServiceUnavailableResponse({
-    description: 'Shutting down, or the database or a worker is down',
-  })
+  @ApiServiceUnavailableResponse({ description: 'Shutting down, or the database is down' })
   async ready(
     @Res({ passthrough: true }) response: FastifyReply,
     @OptionalOperator() operator?: AuthenticatedOperator,
@@ -70,9 +71,8 @@ export class HealthController {
       });
     const database = result.details.database?.status === 'up' ? 'up' : 'down';
     const workers = result.details.workers?.workers as WorkerHealth[] | undefined;
-    const ok = result.status === 'ok';
-    if (!ok) response.status(HttpStatus.SERVICE_UNAVAILABLE);
-    const status = ok ? 'ok' : 'unavailable';
+    const status = database === 'down' ? 'unavailable' : result.status === 'ok' ? 'ok' : 'degraded';
+    if (status === 'unavailable') response.status(HttpStatus.SERVICE_UNAVAILABLE);
     if (!operator) return { status };
     return { status, database, ...(workers && database === 'up' ? { workers } : {}) };
   }

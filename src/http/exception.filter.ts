@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { databaseOutage } from '../database/outage';
 import { clientDataError } from '../database/pg-errors';
 import { AppError, ERROR_STATUS, ErrorCode } from '../errors/app-error';
 
@@ -87,6 +88,8 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
         : error.message;
     return { statusCode: status, code: STATUS_CODES[status] ?? `HTTP_${status}`, message };
   }
+  const outage = databaseOutage(error);
+  if (outage) return { statusCode: ERROR_STATUS[outage.code], ...outage };
   if (isFrameworkError(error)) {
     const known = FRAMEWORK_ERRORS[error.code];
     if (known) return { statusCode: ERROR_STATUS[known.code], ...known };
@@ -110,6 +113,8 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
   return undefined;
 }
 
+const RETRY_AFTER_OUTAGE_S = 5;
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
@@ -120,22 +125,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = this.adapterHost.httpAdapter;
     const context = host.switchToHttp();
     const response: unknown = context.getResponse();
+    const request: unknown = context.getRequest();
+    const route = (): string =>
+      `${http.getRequestMethod(request) as string} ${(http.getRequestUrl(request) as string).split('?')[0]}`;
     let body = toErrorBody(error);
+    if (body?.code === 'NODE_UNAVAILABLE' || body?.code === 'DATABASE_UNAVAILABLE') {
+      // Expected during an outage: one line for the operators, no stack.
+      const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      this.logger.warn(`${body.code} on ${route()}: ${cause}`);
+    }
     const dataError = clientDataError(error);
-    if (dataError || !body) {
-      const request: unknown = context.getRequest();
-      const path = (http.getRequestUrl(request) as string).split('?')[0];
-      const route = `${http.getRequestMethod(request) as string} ${path}`;
-      if (dataError) {
-        // The answer is a 400, but validation should have caught it first: leave a trace
-        // (the SQLSTATE only; the server's message can quote the row).
-        this.logger.warn(`Database refused the input on ${route} (SQLSTATE ${dataError.sqlState})`);
-      } else {
-        this.logger.error(
-          `Unhandled error on ${route}`,
-          error instanceof Error ? error.stack : String(error),
-        );
-      }
+    if (dataError) {
+      // The answer is a 400, but validation should have caught it first: leave a trace
+      // (the SQLSTATE only; the server's message can quote the row).
+      this.logger.warn(`Database refused the input on ${route()} (SQLSTATE ${dataError.sqlState})`);
+    } else if (!body) {
+      this.logger.error(
+        `Unhandled error on ${route()}`,
+        error instanceof Error ? error.stack : String(error),
+      );
     }
     body ??= {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -143,6 +151,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       message: 'Internal server error',
     };
     if (http.isHeadersSent(response)) return;
+    // A node outage or a restart: worth retrying soon, and no reason to drop the instance.
+    if (body.statusCode === 503) {
+      http.setHeader(response, 'Retry-After', String(RETRY_AFTER_OUTAGE_S));
+    }
     if (error instanceof AppError && error.headers) {
       for (const [name, value] of Object.entries(error.headers)) {
         http.setHeader(response, name, value);

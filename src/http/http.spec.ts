@@ -89,8 +89,10 @@ describe(violatedUniqueConstraint.name, () => {
 describe(AllExceptionsFilter.name, () => {
   function setup() {
     const reply = jest.fn();
+    const setHeader = jest.fn();
     const adapter = {
       reply,
+      setHeader,
       isHeadersSent: () => false,
       getRequestUrl: (request: { url: string }) => request.url,
       getRequestMethod: (request: { method: string }) => request.method,
@@ -102,8 +104,28 @@ describe(AllExceptionsFilter.name, () => {
       }),
     } as unknown as ArgumentsHost;
     const filter = new AllExceptionsFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost);
-    return { filter, host, reply };
+    return { filter, host, reply, setHeader };
   }
+
+  it('should answer a node outage with 503, Retry-After and a warning without a stack', () => {
+    const { filter, host, reply, setHeader } = setup();
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const citus = Object.assign(
+      new Error('connection to the remote node postgres@w2:5432 failed with the following error'),
+      { code: '08006', severity: 'ERROR' },
+    );
+    filter.catch(citus, host);
+    expect(reply).toHaveBeenCalledWith(
+      {},
+      expect.objectContaining({ statusCode: 503, code: 'NODE_UNAVAILABLE' }),
+      503,
+    );
+    expect(setHeader).toHaveBeenCalledWith({}, 'Retry-After', '5');
+    expect(warned).toHaveBeenCalledWith(
+      'NODE_UNAVAILABLE on GET /x: connection to the remote node postgres@w2:5432 failed with the following error',
+    );
+    warned.mockRestore();
+  });
 
   it('should answer an unknown error with a logged, generic 500 that reveals nothing', () => {
     const { filter, host, reply } = setup();

@@ -10,6 +10,7 @@ import { configureApp } from '../../src/http/configure-app';
 import { createHttpAdapter } from '../../src/http/http-adapter';
 import { LOG_DESTINATION } from '../../src/logging/logging.module';
 import { DestinationStream } from 'pino';
+import { citusAvailable, findPgBinDir } from '../../tools/db/local-cluster';
 import { latestToken } from './mail';
 
 export const citusMode = process.env.E2E_CITUS === '1';
@@ -30,6 +31,21 @@ export const redisServerBin = process.env.E2E_REDIS_SERVER_BIN;
 export const describeRedis: jest.Describe = redisUrl ? describe : describe.skip;
 /** Blocks that need a redis-server binary of their own (outages): [redis] too. */
 export const describeRedisServer: jest.Describe = redisServerBin ? describe : describe.skip;
+
+/**
+ * Needs Citus and the local server binaries with the extension, to start a cluster of the spec's
+ * own (specs that stop nodes or change the cluster's shape must not do it to the shared one).
+ */
+export const describeLocalCitus: jest.Describe =
+  citusMode && localCitusBinaries() ? describe : describe.skip;
+
+function localCitusBinaries(): boolean {
+  try {
+    return citusAvailable(findPgBinDir());
+  } catch {
+    return false;
+  }
+}
 
 export const TEST_JWT = {
   secret: 'e2e-secret-that-is-long-enough-for-the-config-check',

@@ -3,8 +3,11 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import {
   CitusMode,
+  ClusterNode,
   SHARED_SERVER_SETTINGS,
+  startClusterNode,
   startLocalCluster,
+  stopClusterNode,
   stopLocalCluster,
 } from '../../tools/db/local-cluster';
 import { DatabaseChoice } from './database-choice';
@@ -156,4 +159,68 @@ export async function startTestDatabase(choice: DatabaseChoice): Promise<TestDat
     await started.stop();
     throw error;
   }
+}
+
+/** A Citus cluster of a spec's own, for tests that stop nodes or change its shape. */
+export interface DedicatedCluster {
+  url: string;
+  appUrl: string;
+  /** Coordinator first, then the workers in the cluster, then the spare ones. */
+  nodes: ClusterNode[];
+  node: (name: string) => ClusterNode;
+  /** An outage of one node (`fast`: sessions end cleanly; `immediate`: a crash). */
+  stopNode: (name: string, mode?: 'fast' | 'immediate') => void;
+  startNode: (name: string) => void;
+  stop: () => void;
+}
+
+/**
+ * Starts a coordinator with `workers` workers (and `spareWorkers` started but not added) from
+ * the local binaries on free ports, and applies the migrations. Only where Citus is installed.
+ */
+export async function startDedicatedCluster(
+  name: string,
+  shape: { workers: number; spareWorkers: number; shardCount?: number },
+): Promise<DedicatedCluster> {
+  const dir = join(PROJECT_ROOT, '.db', `test-${process.pid}-${name}`);
+  const ports: number[] = [];
+  for (let i = 0; i <= shape.workers + shape.spareWorkers; i += 1) ports.push(await freePort());
+  const state = await startLocalCluster({
+    dir,
+    basePort: ports[0],
+    ports,
+    database: 'notes_test',
+    citus: 'on',
+    workers: shape.workers,
+    spareWorkers: shape.spareWorkers,
+    fast: true,
+    log: (message) => log(`${name}: ${message}`),
+  });
+  const stop = () => stopLocalCluster(dir, { destroy: true, log: (m) => log(`${name}: ${m}`) });
+  try {
+    if (shape.shardCount) {
+      // Fewer shard groups than the default 32: fewer moves for a drill to wait for.
+      await withDataSource(state.url, (ds) =>
+        ds.query(`ALTER DATABASE notes_test SET citus.shard_count = ${shape.shardCount}`),
+      );
+    }
+    await withDataSource(state.url, (ds) => ds.runMigrations({ transaction: 'each' }));
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  const node = (nodeName: string): ClusterNode => {
+    const found = state.nodes.find((n) => n.name === nodeName);
+    if (!found) throw new Error(`${name} has no node ${nodeName}`);
+    return found;
+  };
+  return {
+    url: state.url,
+    appUrl: withMultiShardGuard(state.url),
+    nodes: state.nodes,
+    node,
+    stopNode: (nodeName, mode) => stopClusterNode(node(nodeName), mode),
+    startNode: (nodeName) => startClusterNode(node(nodeName)),
+    stop,
+  };
 }

@@ -31,6 +31,8 @@ async function main(command: string | undefined): Promise<void> {
         database: process.env.DB_NAME ?? 'notes',
         citus: citusMode(),
         workers: Number(process.env.CITUS_WORKERS ?? 2),
+        // Started but left out of the cluster, for trying `POST /api/v1/admin/citus/nodes`.
+        spareWorkers: Number(process.env.CITUS_SPARE_WORKERS ?? 0),
         fast: false,
       });
       writeFileSync(envFile, `DATABASE_URL=${state.url}\nCITUS=${state.citus ? 'on' : 'off'}\n`);

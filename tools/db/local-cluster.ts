@@ -22,6 +22,11 @@ export interface ClusterSpec {
   database: string;
   citus: CitusMode;
   workers: number;
+  /**
+   * Further workers started (with the database and the extension) but not added to the
+   * cluster, for an operator to add later (`POST /api/v1/admin/citus/nodes`).
+   */
+  spareWorkers?: number;
   /** Trades durability for speed (fsync off): fine for throwaway test data, never for real data. */
   fast: boolean;
   log?: (message: string) => void;
@@ -38,6 +43,8 @@ export interface ClusterState {
   database: string;
   citus: boolean;
   nodes: ClusterNode[];
+  /** Names of the nodes left out of the cluster's metadata at creation (spare workers). */
+  spares?: string[];
   url: string;
 }
 
@@ -147,7 +154,12 @@ export function resolveClusterDir(requested: string, log: (m: string) => void): 
   return dir;
 }
 
-function nodeSettings(spec: ClusterSpec, bindir: string, port: number, citus: boolean): string {
+function nodeSettings(
+  spec: Pick<ClusterSpec, 'fast'>,
+  bindir: string,
+  port: number,
+  citus: boolean,
+): string {
   const lines = [
     `listen_addresses = '${HOST}'`,
     `port = ${port}`,
@@ -220,55 +232,30 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
 
   const existing = readClusterState(dir);
   const workerCount = citus ? spec.workers : 0;
+  const spareCount = citus ? (spec.spareWorkers ?? 0) : 0;
   const ports =
     existing?.nodes.map((n) => n.port) ??
     spec.ports ??
-    Array.from({ length: workerCount + 1 }, (_, i) => spec.basePort + i);
+    Array.from({ length: workerCount + spareCount + 1 }, (_, i) => spec.basePort + i);
   const nodes: ClusterNode[] =
     existing?.nodes ??
-    ports.slice(0, workerCount + 1).map((port, i) => ({
+    ports.slice(0, workerCount + spareCount + 1).map((port, i) => ({
       name: i === 0 ? 'coordinator' : `worker${i}`,
       port,
       dataDir: join(dir, i === 0 ? 'coordinator' : `worker${i}`),
     }));
   const fresh = !existing;
+  const spares = existing?.spares ?? nodes.slice(workerCount + 1).map((n) => n.name);
 
   log(
     citus
-      ? `citus extension found: coordinator + ${workerCount} worker(s) on ports ${nodes.map((n) => n.port).join(', ')}`
+      ? `citus extension found: coordinator + ${workerCount} worker(s) on ports ${nodes.map((n) => n.port).join(', ')}` +
+          (spares.length > 0 ? ` (not added to the cluster: ${spares.join(', ')})` : '')
       : `citus extension ${installed ? 'disabled' : 'not installed'}: one plain PostgreSQL on port ${nodes[0].port}`,
   );
 
   for (const node of nodes) {
-    if (!existsSync(join(node.dataDir, 'PG_VERSION'))) {
-      runServerCommand(join(bindir, 'initdb'), [
-        '-D',
-        node.dataDir,
-        '-U',
-        'postgres',
-        '--auth=trust',
-        '--encoding=UTF8',
-        '--locale=C.UTF-8',
-        '--no-sync',
-      ]);
-      const conf = join(node.dataDir, 'postgresql.conf');
-      writeFileSync(
-        conf,
-        readFileSync(conf, 'utf8') + nodeSettings(spec, bindir, node.port, citus),
-      );
-    }
-    if (!serverRunning(bindir, node.dataDir)) {
-      runServerCommand(join(bindir, 'pg_ctl'), [
-        '-D',
-        node.dataDir,
-        '-l',
-        join(node.dataDir, 'server.log'),
-        '-w',
-        '-t',
-        '60',
-        'start',
-      ]);
-    }
+    startNodeServer(spec, bindir, node, citus);
   }
 
   if (fresh) {
@@ -284,7 +271,7 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
       const [coordinator, ...workers] = nodes;
       await withClient(coordinator.port, spec.database, async (c) => {
         await c.query('SELECT citus_set_coordinator_host($1, $2)', [HOST, coordinator.port]);
-        for (const worker of workers) {
+        for (const worker of workers.filter((w) => !spares.includes(w.name))) {
           await c.query('SELECT citus_add_node($1, $2)', [HOST, worker.port]);
         }
       });
@@ -296,11 +283,64 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
     database: spec.database,
     citus,
     nodes,
+    ...(spares.length > 0 ? { spares } : {}),
     url: urlFor(nodes[0].port, spec.database),
   };
   writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
   log(`ready: ${state.url}`);
   return state;
+}
+
+/** Creates the node's data directory on first use, then starts it unless it already runs. */
+function startNodeServer(
+  spec: Pick<ClusterSpec, 'fast'>,
+  bindir: string,
+  node: ClusterNode,
+  citus: boolean,
+): void {
+  if (!existsSync(join(node.dataDir, 'PG_VERSION'))) {
+    runServerCommand(join(bindir, 'initdb'), [
+      '-D',
+      node.dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
+    const conf = join(node.dataDir, 'postgresql.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8') + nodeSettings(spec, bindir, node.port, citus));
+  }
+  if (!serverRunning(bindir, node.dataDir)) {
+    runServerCommand(join(bindir, 'pg_ctl'), [
+      '-D',
+      node.dataDir,
+      '-l',
+      join(node.dataDir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
+  }
+}
+
+/**
+ * Stops one node of a running cluster, as an outage would: `fast` ends its sessions cleanly,
+ * `immediate` is a crash (recovery on the next start).
+ */
+export function stopClusterNode(node: ClusterNode, mode: 'fast' | 'immediate' = 'fast'): void {
+  runServerCommand(join(findPgBinDir(), 'pg_ctl'), ['-D', node.dataDir, '-m', mode, '-w', 'stop']);
+}
+
+/** Starts a node of an existing cluster again (after stopClusterNode). */
+export function startClusterNode(node: ClusterNode): void {
+  const bindir = findPgBinDir();
+  if (!existsSync(join(node.dataDir, 'PG_VERSION'))) {
+    throw new Error(`${node.name} has no data directory at ${node.dataDir}`);
+  }
+  startNodeServer({ fast: true }, bindir, node, true);
 }
 
 export function stopLocalCluster(

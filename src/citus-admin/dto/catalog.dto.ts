@@ -42,6 +42,14 @@ export class NodeView extends NodeRef {
 
   @ApiProperty()
   checksTotal!: number;
+
+  @ApiProperty({ description: 'Shard placements of distributed tables (reference tables aside)' })
+  shardCount!: number;
+
+  @ApiProperty({
+    description: 'Shards are being moved off this node (a drain job runs; shardCount falls to 0)',
+  })
+  draining!: boolean;
 }
 
 export class NodesAnswer extends ClusterAnswer {
