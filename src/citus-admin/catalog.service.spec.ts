@@ -11,6 +11,8 @@ function fakeCluster(citus: boolean): jest.Mocked<ClusterRepository> {
     standalone: jest.fn(),
     nodes: jest.fn(),
     healthChecks: jest.fn(),
+    shardCounts: jest.fn(() => Promise.resolve(new Map<number, number>())),
+    latestRebalance: jest.fn(() => Promise.resolve(undefined)),
     localTables: jest.fn(),
     citusTables: jest.fn(),
     distributedTableNames: jest.fn(),
@@ -68,6 +70,8 @@ describe(CatalogService.name, () => {
           healthy: true,
           checksPassed: 1,
           checksTotal: 1,
+          shardCount: 0,
+          draining: false,
         },
       ]);
       expect(cluster.nodes).not.toHaveBeenCalled();
@@ -114,6 +118,37 @@ describe(CatalogService.name, () => {
         // Nothing checked it: not known to be healthy.
         { host: 'w3', role: 'worker', healthy: false, checksPassed: 0, checksTotal: 0 },
       ]);
+    });
+
+    it('should give each node its shard count and say draining only while a job moves them off', async () => {
+      const cluster = fakeCluster(true);
+      const draining = { ...node(3, 'w2', 2), shouldHaveShards: false };
+      cluster.nodes.mockResolvedValue([node(1, 'coordinator', 0), node(2, 'w1', 1), draining]);
+      cluster.healthChecks.mockResolvedValue([]);
+      cluster.shardCounts.mockResolvedValue(
+        new Map([
+          [1, 20],
+          [2, 4],
+        ]),
+      );
+      const job = (state: string) => ({
+        jobId: '5',
+        state,
+        description: null,
+        startedAt: null,
+        finishedAt: null,
+        details: null,
+      });
+      cluster.latestRebalance.mockResolvedValue(job('running'));
+      const during = await new CatalogService(cluster).nodes();
+      expect(during.nodes.map(({ shardCount, draining }) => ({ shardCount, draining }))).toEqual([
+        { shardCount: 0, draining: false },
+        { shardCount: 20, draining: false },
+        { shardCount: 4, draining: true },
+      ]);
+      cluster.latestRebalance.mockResolvedValue(job('failed'));
+      const after = await new CatalogService(cluster).nodes();
+      expect(after.nodes[2]).toMatchObject({ shardCount: 4, draining: false });
     });
   });
 

@@ -1,3 +1,4 @@
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { CatalogService } from './catalog.service';
@@ -25,11 +26,11 @@ const W1 = node(2, 1);
 const W2 = node(3, 2);
 
 function serverError(code: string, message: string): QueryFailedError {
-  return new QueryFailedError(
-    'SELECT',
-    [],
-    Object.assign(new Error(message), { code, severity: 'ERROR' }),
-  );
+  const driverError = Object.assign(new DatabaseError(message, 0, 'error'), {
+    code,
+    severity: 'ERROR',
+  });
+  return new QueryFailedError('SELECT', [], driverError);
 }
 
 function setup(

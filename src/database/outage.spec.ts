@@ -1,11 +1,16 @@
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { databaseOutage } from './outage';
 import { sqlState } from './pg-errors';
 
-/** What node-postgres raises for a server ErrorResponse, wrapped by TypeORM. */
+/** What node-postgres raises for a server ErrorResponse. */
+function pgError(code: string, message = 'server says'): DatabaseError {
+  return Object.assign(new DatabaseError(message, 0, 'error'), { code, severity: 'ERROR' });
+}
+
+/** The same, wrapped by TypeORM. */
 function serverError(code: string, message = 'server says'): QueryFailedError {
-  const driverError = Object.assign(new Error(message), { code, severity: 'ERROR' });
-  return new QueryFailedError('SELECT 1', [], driverError);
+  return new QueryFailedError('SELECT 1', [], pgError(code, message));
 }
 
 describe(databaseOutage.name, () => {
@@ -64,9 +69,7 @@ describe(databaseOutage.name, () => {
 describe(sqlState.name, () => {
   it("should give the server's SQLSTATE, wrapped or not, and nothing for other errors", () => {
     expect(sqlState(serverError('22021'))).toBe('22021');
-    expect(sqlState(Object.assign(new Error('x'), { code: '42P01', severity: 'ERROR' }))).toBe(
-      '42P01',
-    );
+    expect(sqlState(pgError('42P01'))).toBe('42P01');
     expect(sqlState(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBeUndefined();
     expect(sqlState(null)).toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { DatabaseError } from 'pg';
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DatabaseError } from 'pg';
@@ -111,7 +112,11 @@ describe(AllExceptionsFilter.name, () => {
     const { filter, host, reply, setHeader } = setup();
     const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const citus = Object.assign(
-      new Error('connection to the remote node postgres@w2:5432 failed with the following error'),
+      new DatabaseError(
+        'connection to the remote node postgres@w2:5432 failed with the following error',
+        0,
+        'error',
+      ),
       { code: '08006', severity: 'ERROR' },
     );
     filter.catch(citus, host);
