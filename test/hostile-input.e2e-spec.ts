@@ -324,6 +324,19 @@ describe('Hostile input (e2e)', () => {
     });
   });
 
+  describe('headers the HTTP parser refuses (Fastify answered in its own shape before)', () => {
+    it('should answer oversized headers with a 431 in the documented shape, token or not', async () => {
+      const huge = `Bearer ${'x'.repeat(20_000)}`;
+      const sessionsBefore = await sessionCount();
+      const response = await http()
+        .post('/api/v1/auth/login')
+        .set('Authorization', huge)
+        .send({ email: owner.email, password: 'x' });
+      expectError(response, 431, 'HEADERS_TOO_LARGE');
+      expect(await sessionCount()).toBe(sessionsBefore);
+    });
+  });
+
   describe('query and path parameters', () => {
     it.each([
       ['/api/v1/notes?cursor=%00', `cursor ${UNSTORABLE}`],

@@ -142,12 +142,12 @@ describe('No lockout by strangers (e2e)', () => {
 
   it('should slow the failing client down and let the owner in from elsewhere', async () => {
     const owner = await register(http);
-    const statuses: number[] = [];
-    for (let i = 0; i < 10; i += 1) {
-      statuses.push((await attempt('203.0.113.7', owner.email, `wrong guess ${i}`)).status);
+    for (let i = 0; i < 3; i += 1) {
+      await attempt('203.0.113.7', owner.email, `wrong guess ${i}`).expect(401);
     }
-    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
-    expect(statuses.slice(3).every((status) => status === 429)).toBe(true);
+    // The first wait is 1 s: checked right away, even the right password waits (a slow machine
+    // must not let the wait run out between the two, so no more requests than needed here).
+    await attempt('203.0.113.7', owner.email, 'wrong guess 3').expect(429);
     const waiting = await attempt('203.0.113.7', owner.email, PASSWORD).expect(429);
     expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(0);
     // The owner, from another address, is never refused for someone else's failures.

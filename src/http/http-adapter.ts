@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, STATUS_CODES } from 'node:http';
+import { Socket } from 'node:net';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
@@ -26,6 +27,33 @@ export function requestId(request: IncomingMessage): string {
 }
 
 /**
+ * What Node's HTTP parser refuses before any request exists (headers over the size limit, a
+ * request too slow to arrive, bytes that are not HTTP), answered in the service's error shape
+ * instead of Fastify's, and the connection closed.
+ */
+export function clientErrorResponse(error: { code?: string }): string {
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive']
+        : [400, 'VALIDATION_FAILED', 'Malformed request'];
+  const body = JSON.stringify({ statusCode: status, code, message });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) socket.end(clientErrorResponse(error));
+  else socket.destroy(error);
+}
+
+/**
  * Fastify under Nest: the router and request pipeline cost a fraction of Express'. Logging is the
  * service's own (one line per request, see logging/), so Fastify's logger stays off.
  */
@@ -48,6 +76,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     routerOptions: { ignoreTrailingSlash: true },
     // A path that does not decode, or an overlong parameter, is refused by the router before
     // any hook or Nest runs; Fastify's own answer would repeat the path in its own shape.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const body = toErrorBody(error) ?? {
         statusCode: 500,

@@ -1,4 +1,3 @@
-import { DatabaseError } from 'pg';
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DatabaseError } from 'pg';
@@ -6,7 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { isConstraint, violatedUniqueConstraint } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
 import { AllExceptionsFilter, toErrorBody } from './exception.filter';
-import { readJsonBody } from './http-adapter';
+import { clientErrorResponse, readJsonBody } from './http-adapter';
 import { isId, ParseIdPipe } from './id.pipe';
 import { toPage } from './pagination';
 
@@ -285,5 +284,30 @@ describe(readJsonBody.name, () => {
       'a[0].b must not contain NUL characters or unpaired UTF-16 surrogates',
     );
     expect(read('{"a":"\\ud83d\\ude00"}')()).toEqual({ a: '😀' });
+  });
+});
+
+describe(clientErrorResponse.name, () => {
+  it("should answer the HTTP parser's refusals in the documented shape and close", () => {
+    const parse = (text: string) => {
+      const [head, body] = text.split('\r\n\r\n');
+      return { head, body: JSON.parse(body) as unknown };
+    };
+    const overflow = parse(clientErrorResponse({ code: 'HPE_HEADER_OVERFLOW' }));
+    expect(overflow.head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(overflow.head).toContain('Connection: close');
+    expect(overflow.body).toEqual({
+      statusCode: 431,
+      code: 'HEADERS_TOO_LARGE',
+      message: 'The request headers are too large',
+    });
+    expect(parse(clientErrorResponse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' })).body).toMatchObject({
+      statusCode: 408,
+      code: 'REQUEST_TIMEOUT',
+    });
+    const other = clientErrorResponse({ code: 'HPE_INVALID_METHOD' });
+    expect(parse(other).body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    const length = /Content-Length: (\d+)/.exec(other)?.[1];
+    expect(Number(length)).toBe(Buffer.byteLength(other.split('\r\n\r\n')[1]));
   });
 });

@@ -32,13 +32,16 @@ export const SACRIFICIAL_OPERATIONS: readonly string[] = [
 
 /**
  * Operator routes that change the cluster for every spec running alongside (splitting a tenant's
- * shards, a background rebalance). Unless FUZZ_CLUSTER_WRITES=1 (set by `npm run fuzz`, which
+ * shards, a background rebalance, adding, draining or removing a node). Unless FUZZ_CLUSTER_WRITES=1 (set by `npm run fuzz`, which
  * runs the fuzz spec alone) or on plain PostgreSQL (where they refuse), an operator reaches
  * them only with an expired token or a tenant id that does not exist.
  */
 export const CLUSTER_WRITE_OPERATIONS: readonly string[] = [
   'POST /api/v1/admin/citus/rebalance',
   'POST /api/v1/admin/citus/tenants/{id}/isolate',
+  'POST /api/v1/admin/citus/nodes',
+  'POST /api/v1/admin/citus/nodes/{id}/drain',
+  'DELETE /api/v1/admin/citus/nodes/{id}',
 ];
 
 export type Actor =

@@ -12,13 +12,15 @@ export class AddNodeDto {
   @ApiProperty({
     example: '10.0.0.13',
     description: 'As the coordinator (and every other node) reaches the new worker',
+    maxLength: 253,
+    pattern: HOST_PATTERN.source,
   })
   @IsString({ message: HOST_RULE })
   @MaxLength(253, { message: 'host must be at most 253 characters' })
   @Matches(HOST_PATTERN, { message: HOST_RULE })
   host!: string;
 
-  @ApiProperty({ example: 5432 })
+  @ApiProperty({ example: 5432, type: 'integer', minimum: 1, maximum: 65_535 })
   @IsInt({ message: PORT_RULE })
   @Min(1, { message: PORT_RULE })
   @Max(65_535, { message: PORT_RULE })

@@ -8,7 +8,7 @@ export const MAX_TITLE_LENGTH = 200;
 export const MAX_CONTENT_LENGTH = 20_000;
 
 export class CreateNoteDto {
-  @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_TITLE_LENGTH, nullable: true })
   @OptionalNullable()
   @IsString()
   @MaxLength(MAX_TITLE_LENGTH)
@@ -22,6 +22,7 @@ export class CreateNoteDto {
 
 export class UpdateNoteDto {
   @ApiPropertyOptional({
+    type: String,
     maxLength: MAX_TITLE_LENGTH,
     nullable: true,
     description: 'null clears it',
