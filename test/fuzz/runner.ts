@@ -196,6 +196,12 @@ export class Runner {
       victim: world.victimEvidence,
     });
     this.learn(operation, fuzzCase, response, actor);
+    if (request.method === 'DELETE' && response.status < 300) {
+      // Deleted notes leave the pool, so later cases keep finding notes that exist.
+      for (const value of Object.values(params)) {
+        world.forget('note:A', stringValue(value, resolve));
+      }
+    }
     for (const disposable of disposables) {
       world.release(disposable, response.status < 300 || response.status === 401);
     }
