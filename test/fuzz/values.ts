@@ -628,16 +628,20 @@ export function generators(resource: Resource): Generators {
       ),
       fc.string({ maxLength: 12 }),
     );
-    const options: Array<fc.Arbitrary<Value>> = [
-      wrongTypeFor(schema),
-      fc.constant({}),
-      fc.tuple(base, extraKey, anyJson).map(([value, key, extra]) => {
-        const copy: ValueObject = { ...value };
-        Object.defineProperty(copy, key, { value: extra, enumerable: true, writable: true });
-        return copy;
-      }),
+    const options: Array<fc.WeightedArbitrary<Value>> = [
+      { weight: 1, arbitrary: wrongTypeFor(schema) },
+      { weight: 1, arbitrary: fc.constant({}) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(base, extraKey, anyJson).map(([value, key, extra]) => {
+          const copy: ValueObject = { ...value };
+          Object.defineProperty(copy, key, { value: extra, enumerable: true, writable: true });
+          return copy;
+        }),
+      },
     ];
     if (keys.length > 0) {
+      // The most productive mutation: everything valid but one field.
       const oneBadProperty = fc
         .constantFrom(...properties)
         .chain(([key, child]) =>
@@ -645,30 +649,19 @@ export function generators(resource: Resource): Generators {
             .tuple(base, mutated(child, key))
             .map(([value, bad]): Value => ({ ...value, [key]: bad })),
         );
-      // The most productive mutation: everything valid but one field.
-      options.push(
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        // Explicit nulls, twice as likely: optional is not nullable.
-        ...Array.from({ length: 2 }, () =>
-          fc
-            .tuple(base, fc.constantFrom(...keys))
-            .map(([value, key]): Value => ({ ...value, [key]: null })),
-        ),
-      );
+      // Explicit nulls: optional is not nullable, and a null that passes validation reaches SQL.
+      const oneNull = fc
+        .tuple(base, fc.constantFrom(...keys))
+        .map(([value, key]): Value => ({ ...value, [key]: null }));
+      options.push({ weight: 6, arbitrary: oneBadProperty }, { weight: 3, arbitrary: oneNull });
     }
     if (required.length > 0) {
-      options.push(
-        fc.tuple(base, fc.constantFrom(...required)).map(([value, key]) => {
-          const copy = { ...value };
-          delete copy[key];
-          return copy;
-        }),
-      );
+      const missing = fc.tuple(base, fc.constantFrom(...required)).map(([value, key]) => {
+        const copy = { ...value };
+        delete copy[key];
+        return copy;
+      });
+      options.push({ weight: 1, arbitrary: missing });
     }
     return fc.oneof(...options);
   };
