@@ -131,8 +131,9 @@ export class Runner {
     const targets = new Map<Ref, Principal>();
     if (sacrificial) {
       const values: Value[] = [...Object.values(fuzzCase.path.params)];
-      if (fuzzCase.body.kind === 'json' || fuzzCase.body.kind === 'utf16')
+      if (fuzzCase.body.kind === 'json' || fuzzCase.body.kind === 'utf16') {
         values.push(fuzzCase.body.value);
+      }
       for (const ref of values.flatMap((value) => refsIn(value))) {
         if (ref.pool !== 'user:A' || (ref.pick % 4 === 0 && actor)) continue;
         const roles: Role[] = ['member', 'member', 'admin', 'owner'];

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { effectiveSchema, JsonSchema } from './openapi-model';
 
 /**
- * Values the generators produce. Besides JSON they hold two placeholders, so a case stays a pure,
+ * Values the generators produce. Besides JSON they hold placeholders, so a case stays a pure,
  * printable, replayable description while the request it becomes uses live data:
  * - Ref: "the n-th entry of a pool" (a note id of tenant B, an invitation code of tenant A, ...),
  *   resolved when the request is sent, because the pools change as the run goes on;
+ * - Splice: a string (a Ref's too) with a character put into it;
  * - Raw: JSON text inserted verbatim (numbers JSON.stringify cannot write, nesting too deep to
  *   build as objects), printed by its label.
  */
