@@ -13,9 +13,10 @@ import {
 import { toErrorBody } from '../src/http/exception.filter';
 
 /**
- * Issue 10: no request a client can send may yield a 5xx. Every case here answered 500 (or
- * stored something else than was sent) before input was checked centrally: NUL and unpaired
- * surrogates, deep JSON, explicit nulls, compressed bodies, malformed JSON and parameters.
+ * Issue 10: no request a client can send may yield a 5xx. Before input was checked centrally,
+ * NUL, deep JSON, `PATCH {"content": null}` and a lone surrogate in an email answered 500, and
+ * a lone surrogate elsewhere was stored as U+FFFD. Compressed and malformed bodies already
+ * answered 4xx; they are kept here so that stays true, now with their own codes.
  */
 describe('Hostile input (e2e)', () => {
   const ctx = useTestApp();

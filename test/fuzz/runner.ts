@@ -131,8 +131,9 @@ export class Runner {
     const targets = new Map<Ref, Principal>();
     if (sacrificial) {
       const values: Value[] = [...Object.values(fuzzCase.path.params)];
-      if (fuzzCase.body.kind === 'json' || fuzzCase.body.kind === 'utf16')
+      if (fuzzCase.body.kind === 'json' || fuzzCase.body.kind === 'utf16') {
         values.push(fuzzCase.body.value);
+      }
       for (const ref of values.flatMap((value) => refsIn(value))) {
         if (ref.pool !== 'user:A' || (ref.pick % 4 === 0 && actor)) continue;
         const roles: Role[] = ['member', 'member', 'admin', 'owner'];
@@ -196,6 +197,12 @@ export class Runner {
       victim: world.victimEvidence,
     });
     this.learn(operation, fuzzCase, response, actor);
+    if (request.method === 'DELETE' && response.status < 300) {
+      // Deleted notes leave the pool, so later cases keep finding notes that exist.
+      for (const value of Object.values(params)) {
+        world.forget('note:A', stringValue(value, resolve));
+      }
+    }
     for (const disposable of disposables) {
       world.release(disposable, response.status < 300 || response.status === 401);
     }

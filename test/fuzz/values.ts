@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { effectiveSchema, JsonSchema } from './openapi-model';
 
 /**
- * Values the generators produce. Besides JSON they hold two placeholders, so a case stays a pure,
+ * Values the generators produce. Besides JSON they hold placeholders, so a case stays a pure,
  * printable, replayable description while the request it becomes uses live data:
  * - Ref: "the n-th entry of a pool" (a note id of tenant B, an invitation code of tenant A, ...),
  *   resolved when the request is sent, because the pools change as the run goes on;
+ * - Splice: a string (a Ref's too) with a character put into it;
  * - Raw: JSON text inserted verbatim (numbers JSON.stringify cannot write, nesting too deep to
  *   build as objects), printed by its label.
  */
@@ -628,16 +629,20 @@ export function generators(resource: Resource): Generators {
       ),
       fc.string({ maxLength: 12 }),
     );
-    const options: Array<fc.Arbitrary<Value>> = [
-      wrongTypeFor(schema),
-      fc.constant({}),
-      fc.tuple(base, extraKey, anyJson).map(([value, key, extra]) => {
-        const copy: ValueObject = { ...value };
-        Object.defineProperty(copy, key, { value: extra, enumerable: true, writable: true });
-        return copy;
-      }),
+    const options: Array<fc.WeightedArbitrary<Value>> = [
+      { weight: 1, arbitrary: wrongTypeFor(schema) },
+      { weight: 1, arbitrary: fc.constant({}) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(base, extraKey, anyJson).map(([value, key, extra]) => {
+          const copy: ValueObject = { ...value };
+          Object.defineProperty(copy, key, { value: extra, enumerable: true, writable: true });
+          return copy;
+        }),
+      },
     ];
     if (keys.length > 0) {
+      // The most productive mutation: everything valid but one field.
       const oneBadProperty = fc
         .constantFrom(...properties)
         .chain(([key, child]) =>
@@ -645,30 +650,19 @@ export function generators(resource: Resource): Generators {
             .tuple(base, mutated(child, key))
             .map(([value, bad]): Value => ({ ...value, [key]: bad })),
         );
-      // The most productive mutation: everything valid but one field.
-      options.push(
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        oneBadProperty,
-        // Explicit nulls, twice as likely: optional is not nullable.
-        ...Array.from({ length: 2 }, () =>
-          fc
-            .tuple(base, fc.constantFrom(...keys))
-            .map(([value, key]): Value => ({ ...value, [key]: null })),
-        ),
-      );
+      // Explicit nulls: optional is not nullable, and a null that passes validation reaches SQL.
+      const oneNull = fc
+        .tuple(base, fc.constantFrom(...keys))
+        .map(([value, key]): Value => ({ ...value, [key]: null }));
+      options.push({ weight: 6, arbitrary: oneBadProperty }, { weight: 3, arbitrary: oneNull });
     }
     if (required.length > 0) {
-      options.push(
-        fc.tuple(base, fc.constantFrom(...required)).map(([value, key]) => {
-          const copy = { ...value };
-          delete copy[key];
-          return copy;
-        }),
-      );
+      const missing = fc.tuple(base, fc.constantFrom(...required)).map(([value, key]) => {
+        const copy = { ...value };
+        delete copy[key];
+        return copy;
+      });
+      options.push({ weight: 1, arbitrary: missing });
     }
     return fc.oneof(...options);
   };

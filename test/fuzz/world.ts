@@ -332,10 +332,15 @@ export class World {
       await this.api('GET', '/api/v1/admin/citus/nodes', { token: this.operator.token }),
       [200],
       'nodes',
-    ).json as { nodes: Array<{ id: number }> };
+    ).json as {
+      nodes: Array<{ id: number; role: string; active: boolean; shouldHaveShards: boolean }>;
+    };
+    // Where a tenant may be moved to: the workers that take shards.
     this.pools.set(
       'node',
-      nodes.nodes.map((node) => node.id),
+      nodes.nodes
+        .filter((node) => node.role === 'worker' && node.active && node.shouldHaveShards)
+        .map((node) => node.id),
     );
     this.collectMailedTokens();
     this.victimSnapshot = await this.snapshotVictim();
@@ -350,6 +355,12 @@ export class World {
     values.push(value);
     if (values.length > POOL_CAP) values.shift();
     this.pools.set(pool, values);
+  }
+
+  forget(pool: Pool, value: string | number): void {
+    const values = this.pools.get(pool) ?? [];
+    const at = values.indexOf(value);
+    if (at >= 0 && values.length > 1) values.splice(at, 1);
   }
 
   /** The n-th entry of a pool (wrapping), or a stand-in of the same kind when it is empty. */
