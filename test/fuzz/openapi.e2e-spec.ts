@@ -32,7 +32,7 @@ const TIMEOUT_MS = 10 * 60_000 + RUNS * 400;
 const reproduce = (seed: number, path?: string) =>
   `FUZZ_SEED=${seed}${path ? ` FUZZ_PATH='${path}'` : ''} FUZZ_RUNS=${RUNS}${
     citusMode ? '' : ' CITUS=off'
-  } npx jest test/fuzz --selectProjects=e2e`;
+  } npx jest test/fuzz --selectProjects=e2e -t 'generated requests'`;
 
 function write(text: string): void {
   process.stdout.write(`[fuzz] ${text}\n`);

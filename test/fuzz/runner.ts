@@ -80,8 +80,11 @@ export class Runner {
     const operation = this.operations.get(fuzzCase.operation);
     if (!operation) throw new Error(`no operation ${fuzzCase.operation}`);
     const world = this.world;
-    const sacrificial = SACRIFICIAL_OPERATIONS.includes(operation.key);
-    const gated = !this.clusterWrites && CLUSTER_WRITE_OPERATIONS.includes(operation.key);
+    // By the method actually sent: GET /users/{id} sent as DELETE is the removal of a member,
+    // GET /admin/citus/rebalance sent as POST starts one.
+    const sent = `${fuzzCase.method} ${operation.path}`;
+    const sacrificial = SACRIFICIAL_OPERATIONS.includes(sent);
+    const gated = !this.clusterWrites && CLUSTER_WRITE_OPERATIONS.includes(sent);
 
     // Who acts.
     let actor: Principal | undefined;
