@@ -16,11 +16,12 @@ import {
 } from './values';
 
 /**
- * Routes whose success ends the caller's membership, sessions or password, or changes another
- * member: a tenant user acting on them is a disposable member of tenant A, and a user id of A in
- * them names the actor itself or another disposable member (never A's long-lived principals).
- * A new route of this kind that is not listed here still cannot wreck a run: World.heal notices
- * a broken principal and re-seeds tenant A.
+ * Routes (method and path, whichever operation's case sends them) whose success ends the
+ * caller's membership, sessions or password, or changes another member: a tenant user acting
+ * on them is a disposable member of tenant A, and a user id of A in them names the actor itself
+ * or another disposable member (never A's long-lived principals). A new route of this kind that
+ * is not listed here still cannot wreck a run: World.heal notices a broken principal and
+ * re-seeds tenant A.
  */
 export const SACRIFICIAL_OPERATIONS: readonly string[] = [
   'POST /api/v1/auth/logout',
