@@ -190,8 +190,23 @@ describe('the environment schema', () => {
 
   describe('REDIS_URL', () => {
     it('should leave the rate limits in memory when unset', () => {
-      expect(loadConfig(base).redisUrl).toBeUndefined();
-      expect(loadConfig({ ...base, REDIS_URL: ' ' }).redisUrl).toBeUndefined();
+      expect(loadConfig(base).redis).toBeUndefined();
+      expect(loadConfig({ ...base, REDIS_URL: ' ' }).redis).toBeUndefined();
+      expect(loadConfig({ ...base, REDIS_COMMAND_TIMEOUT_MS: '200' }).redis).toBeUndefined();
+    });
+
+    it('should give Redis commands one second unless REDIS_COMMAND_TIMEOUT_MS says otherwise', () => {
+      const url = 'redis://localhost:6379';
+      expect(loadConfig({ ...base, REDIS_URL: url }).redis).toEqual({
+        url,
+        commandTimeoutMs: 1000,
+      });
+      expect(
+        loadConfig({ ...base, REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: '250' }).redis,
+      ).toEqual({ url, commandTimeoutMs: 250 });
+      expect(problems({ ...base, REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: '0' })).toEqual([
+        'REDIS_COMMAND_TIMEOUT_MS must be between 50 and 10000, got 0',
+      ]);
     });
 
     it.each([
@@ -200,7 +215,7 @@ describe('the environment schema', () => {
       'rediss://user:p%23ss@cache.example.com',
       'redis://[::1]:6379/0',
     ])('should accept %s', (url) => {
-      expect(loadConfig({ ...base, REDIS_URL: url }).redisUrl).toBe(url);
+      expect(loadConfig({ ...base, REDIS_URL: url }).redis?.url).toBe(url);
     });
 
     it.each([

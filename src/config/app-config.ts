@@ -30,9 +30,10 @@ export interface AppConfig {
   trustProxy: TrustProxy;
   /**
    * Where the rate-limit counters and the login backoff live, shared by every process and
-   * instance; unset: in each process's memory.
+   * instance, and how long a command may take before the process counts in memory instead;
+   * without REDIS_URL: in each process's memory.
    */
-  redisUrl?: string;
+  redis?: { url: string; commandTimeoutMs: number };
   bcryptCost: number;
   bodyLimit: string;
   database: {
@@ -136,7 +137,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),
-    redisUrl: e.REDIS_URL,
+    redis: e.REDIS_URL
+      ? { url: e.REDIS_URL, commandTimeoutMs: int(e.REDIS_COMMAND_TIMEOUT_MS, 1_000) }
+      : undefined,
     bcryptCost,
     bodyLimit: e.BODY_LIMIT ?? '64kb',
     database: {

@@ -194,6 +194,7 @@ export class Environment {
 
   @IsOptional() @TrustProxySetting() TRUST_PROXY?: string;
   @IsOptional() @RedisUrlSetting() REDIS_URL?: string;
+  @IsOptional() @IntegerSetting(50, 10_000) REDIS_COMMAND_TIMEOUT_MS?: string;
 
   @IsOptional() @IntegerSetting(0, 120_000) SHUTDOWN_DELAY_MS?: string;
   @IsOptional() @IntegerSetting(1_000, 600_000) SHUTDOWN_TIMEOUT_MS?: string;

@@ -4,11 +4,12 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
 /**
- * A command without an answer within this time fails, and its caller falls back (see
- * rate-limit/redis-fallback.ts): Redis answers in well under a millisecond on a healthy network,
- * so this only bounds how long a frozen Redis can hold a request.
+ * By default a command without an answer within this time fails, and its caller falls back (see
+ * rate-limit/redis-fallback.ts); REDIS_COMMAND_TIMEOUT_MS changes it. Redis answers in well under
+ * a millisecond on a healthy network, so this bounds how long a frozen Redis can hold a request;
+ * it is not tighter so that a busy process (event-loop lag) does not fall back for nothing.
  */
-export const REDIS_COMMAND_TIMEOUT_MS = 500;
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1_000;
 /** How long the boot waits for Redis before it starts without it. */
 export const REDIS_CONNECT_TIMEOUT_MS = 3_000;
 
@@ -40,17 +41,23 @@ export function isAuthError(error: Error | undefined): boolean {
  * service starts, logs a warning, counts its rate limits in memory and uses Redis once it
  * answers, as it would during an outage later on.
  */
-export async function connectRedis(url: string, logger = new Logger('Redis')): Promise<Redis> {
+export async function connectRedis(
+  url: string,
+  {
+    commandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    logger = new Logger('Redis'),
+  }: { commandTimeoutMs?: number; logger?: Logger } = {},
+): Promise<Redis> {
   const where = redactRedisUrl(url);
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     // disconnect() waits this long for a socket to close (or one that already has, when Redis
     // was unreachable): not the default 2 s that would keep a stopping process alive.
-    disconnectTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    disconnectTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     connectionName: 'notes-service',
   });
@@ -112,8 +119,12 @@ export class RedisConnection implements OnApplicationShutdown {
     {
       provide: RedisConnection,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) =>
-        new RedisConnection(config.redisUrl ? await connectRedis(config.redisUrl) : undefined),
+      useFactory: async ({ redis }: AppConfig) =>
+        new RedisConnection(
+          redis
+            ? await connectRedis(redis.url, { commandTimeoutMs: redis.commandTimeoutMs })
+            : undefined,
+        ),
     },
   ],
   exports: [RedisConnection],
