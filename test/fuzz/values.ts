@@ -423,6 +423,9 @@ function hint(name: string | undefined, resource: Resource): fc.Arbitrary<Value>
       );
     case 'table':
       return fc.constantFrom('notes', 'users', 'invitations', 'tenants', 'sessions', 'accounts');
+    case 'host':
+      // As AddNodeDto's pattern allows: a DNS name, an IPv4 or an IPv6 address without brackets.
+      return fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6());
     case 'node':
     case 'targetNodeId':
       return fc.oneof(ref('node'), fc.integer({ min: 1, max: 50 }));
@@ -460,7 +463,12 @@ function validString(schema: JsonSchema): fc.Arbitrary<Value> {
   const bounds = fc
     .tuple(fc.constantFrom(Math.max(min, 1), max), fc.constantFrom('x', 'é', ' ', '中'))
     .map(([length, char]) => char.repeat(length));
-  return fc.oneof({ weight: 9, arbitrary: typical }, { weight: 1, arbitrary: bounds });
+  const anyString = fc.oneof({ weight: 9, arbitrary: typical }, { weight: 1, arbitrary: bounds });
+  if (schema.pattern === undefined) return anyString;
+  // A documented pattern is part of validity; fields whose pattern random text rarely meets get
+  // a hint above (a filter that keeps rejecting makes fast-check give up and say so).
+  const pattern = new RegExp(schema.pattern, 'u');
+  return anyString.filter((text) => pattern.test(text));
 }
 
 function validNumber(schema: JsonSchema): fc.Arbitrary<Value> {
