@@ -14,6 +14,8 @@ export default tseslint.config(
       '.db/**',
       'eslint.config.mjs',
       'eslint.boundaries.cjs',
+      // Generated from the OpenAPI documents (tools/web/api-types.ts).
+      'web/src/api/*.gen.ts',
     ],
   },
   eslint.configs.recommended,
@@ -73,6 +75,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The web console runs in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   ...boundaries,
 );

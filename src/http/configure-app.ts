@@ -12,6 +12,7 @@ import { acceptJsonOnly, rejectUnstorableParameters } from './http-adapter';
 import { BEARER_SCHEME, OPERATOR_SCHEME, splitDocument } from './openapi';
 import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
+import { serveWebConsole } from './web-console';
 
 export const API_PREFIX = 'api/v1';
 
@@ -67,6 +68,8 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     ],
   });
   app.useGlobalPipes(buildValidationPipe());
+  // Same origin as the API, so the console needs no CORS and works under the CSP above.
+  serveWebConsole(instance, app.get<Logger>(LOGGER));
 
   if (!config.swagger) return app;
   const document = SwaggerModule.createDocument(

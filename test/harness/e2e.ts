@@ -32,6 +32,11 @@ export const describeRedis: jest.Describe = redisUrl ? describe : describe.skip;
 /** Blocks that need a redis-server binary of their own (outages): [redis] too. */
 export const describeRedisServer: jest.Describe = redisServerBin ? describe : describe.skip;
 
+/** Debian's Chromium, found by the global setup (test/harness/web-build.ts). */
+export const chromiumBin = process.env.E2E_CHROMIUM_BIN;
+/** Blocks that drive a browser: named with [browser] so skips are counted by the summary reporter. */
+export const describeBrowser: jest.Describe = chromiumBin ? describe : describe.skip;
+
 /**
  * Needs Citus and the local server binaries with the extension, to start a cluster of the spec's
  * own (specs that stop nodes or change the cluster's shape must not do it to the shared one).

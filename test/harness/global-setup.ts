@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MailSink, startMailSink } from '../../tools/mail/sink';
 import { redisServerBinary, startTestRedis, TestRedis } from './redis-server';
 import { freePort, log, startTestDatabase, TestDatabase } from './test-database';
+import { chromiumBinary, ensureWebBuild } from './web-build';
 
 declare global {
   var __TEST_DATABASE__: TestDatabase | undefined;
@@ -40,8 +41,22 @@ async function startRedis(dockerAvailable: boolean): Promise<void> {
   else delete process.env.E2E_REDIS_SERVER_BIN;
 }
 
+/** The console the app serves is built from the current sources; the browser specs need Chromium. */
+function prepareWebConsole(): void {
+  ensureWebBuild(log);
+  const chromium = chromiumBinary(process.env);
+  if (chromium) {
+    process.env.E2E_CHROMIUM_BIN = chromium;
+    log(`chromium: ${chromium}`);
+  } else {
+    delete process.env.E2E_CHROMIUM_BIN;
+    log('NO CHROMIUM (apt-get install chromium, or CHROMIUM_BIN): [browser] tests will be SKIPPED');
+  }
+}
+
 /** Starts (or connects to) the e2e database once; the workers read it from the environment. */
 export default async function globalSetup(): Promise<void> {
+  prepareWebConsole();
   const docker = await dockerEngineAnswers(process.env);
   // First: a TEST_REDIS_URL that does not answer stops the run before any database starts.
   await startRedis(docker);

@@ -1,12 +1,12 @@
 // Prints the closing `N passed, N failed, N skipped` line CI reads, and makes skipped Citus-only
 // tests impossible to miss: they are counted and announced, not silently dropped. So are the
-// tests that need docker-compose or Redis.
+// tests that need docker-compose, Redis or a browser.
 const { writeFileSync } = require('node:fs');
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     // Tagged tests need something the machine may lack: count what was skipped, per tag.
-    const skippedByTag = { citus: 0, compose: 0, redis: 0 };
+    const skippedByTag = { citus: 0, compose: 0, redis: 0, browser: 0 };
     for (const file of results.testResults) {
       for (const test of file.testResults) {
         if (test.status !== 'pending' && test.status !== 'skipped') continue;
@@ -37,6 +37,11 @@ class SummaryReporter {
     if (skippedByTag.redis > 0) {
       lines.push(
         `!! ${skippedByTag.redis} Redis test(s) SKIPPED: no redis-server (apt-get install redis-server) and no TEST_REDIS_URL; the shared rate limits were not tested.`,
+      );
+    }
+    if (skippedByTag.browser > 0) {
+      lines.push(
+        `!! ${skippedByTag.browser} browser test(s) SKIPPED: no Chromium (apt-get install chromium); the web console was not tested in a browser.`,
       );
     }
     lines.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
