@@ -30,6 +30,7 @@ module.exports = {
         '<rootDir>/test/architecture',
         '<rootDir>/tools',
         '<rootDir>/bench',
+        '<rootDir>/web/src',
       ],
       testMatch: ['**/*.spec.ts'],
     },

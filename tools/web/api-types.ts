@@ -31,9 +31,14 @@ export function renderApiTypes(document: unknown): string {
     writeFileSync(input, JSON.stringify(document));
     // A child process: openapi-typescript is an ES module, which jest's module system cannot load.
     const cli = join(dirname(require.resolve('openapi-typescript/package.json')), 'bin', 'cli.js');
-    const result = spawnSync(process.execPath, [cli, input, '--output', output], {
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      // An input field with a default may be left out: it is not required.
+      [cli, input, '--output', output, '--default-non-nullable=false'],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (result.status !== 0) {
       throw new Error(`openapi-typescript failed: ${result.stderr || result.stdout}`);
     }

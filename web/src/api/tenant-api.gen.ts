@@ -396,9 +396,9 @@ export interface components {
              * @default member
              * @enum {string}
              */
-            role: "admin" | "member";
+            role?: "admin" | "member";
             /** @default 72 */
-            expiresInHours: number;
+            expiresInHours?: number;
         };
         InvitationCreatedDto: {
             /** @description Give this to the person joining; it is shown once and single-use */

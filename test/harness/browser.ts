@@ -1,0 +1,127 @@
+import AxeBuilder from '@axe-core/playwright';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Pool } from 'pg';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { chromiumBin, createTestApp, groundTruthPool, Http } from './e2e';
+
+/**
+ * Flags Debian's Chromium needs here: no sandbox as root, no GPU, and nothing that phones home
+ * (the machine's closed network refuses those connections, many at a time). Playwright adds
+ * --headless and starts every launch with a fresh, empty profile (--user-data-dir).
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface BrowserContextUnderTest {
+  /** http://127.0.0.1:<port>: the app listening on a real port, for the browser. */
+  base: string;
+  http: () => Http;
+  app: NestFastifyApplication;
+  /** Superuser pool for ground truth, bypassing the API. */
+  db: Pool;
+  browser: Browser;
+  /** A new window with its own storage (a different person, or the same one on another day). */
+  newPage: () => Promise<Page>;
+}
+
+/**
+ * The app (configured as in production, serving the built console) on a free port, and Debian's
+ * Chromium through playwright-core, for the enclosing describe block.
+ */
+export function useBrowserApp(env: Record<string, string> = {}): BrowserContextUnderTest {
+  const context = {} as BrowserContextUnderTest;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    const { app, http } = await createTestApp(env);
+    const fastify = app as NestFastifyApplication;
+    await fastify.listen(0, '127.0.0.1');
+    const address = fastify.getHttpServer().address();
+    if (!address || typeof address === 'string') throw new Error('app is not listening');
+    const browser = await chromium.launch({
+      executablePath: chromiumBin,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    Object.assign(context, {
+      base: `http://127.0.0.1:${address.port}`,
+      http,
+      app: fastify,
+      db: groundTruthPool(),
+      browser,
+      newPage: async () => {
+        const browserContext = await browser.newContext({
+          baseURL: `http://127.0.0.1:${address.port}`,
+        });
+        contexts.push(browserContext);
+        const page = await browserContext.newPage();
+        page.setDefaultTimeout(15_000);
+        // A script the CSP refused, or any other error, fails the test that caused it.
+        page.on('console', (message) => {
+          if (message.type() === 'error') pageErrors.push(message.text());
+        });
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        return page;
+      },
+    });
+  });
+  const pageErrors: string[] = [];
+  afterEach(() => {
+    const errors = pageErrors.splice(0);
+    // Failed requests the test provoked (a 401 for a wrong password...) log as console errors.
+    const unexpected = errors.filter(
+      (text) =>
+        !/Failed to load resource: the server responded with a status of (4\d\d)/.test(text),
+    );
+    expect(unexpected).toEqual([]);
+  });
+  afterAll(async () => {
+    for (const browserContext of contexts) await browserContext.close().catch(() => undefined);
+    await context.browser?.close();
+    await context.app?.close();
+    await context.db?.end();
+  });
+  return context;
+}
+
+/** axe-core's findings that matter: serious and critical ones, as readable lines. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.impact}: ${violation.id} (${violation.help}) at ${violation.nodes
+          .map((node) => node.target.join(' '))
+          .join(', ')}`,
+    );
+}
+
+/**
+ * Presses Tab until the focused element matches `accessibleName` (its label or text), as a
+ * keyboard-only user would; fails when it is not reachable in `limit` presses.
+ */
+export async function tabTo(page: Page, accessibleName: RegExp, limit = 40): Promise<void> {
+  for (let i = 0; i < limit; i += 1) {
+    await page.keyboard.press('Tab');
+    // Evaluated in the page (a string: this project's TypeScript has no DOM types).
+    const name = await page.evaluate<string>(`(() => {
+      const element = document.activeElement;
+      if (!element) return '';
+      const labelled = element.getAttribute('aria-label');
+      if (labelled) return labelled;
+      const label = element.id ? document.querySelector('label[for="' + element.id + '"]') : null;
+      if (label) return label.textContent;
+      const wrapping = element.closest('label');
+      return (wrapping ?? element).textContent ?? '';
+    })()`);
+    if (accessibleName.test(name.trim())) return;
+  }
+  throw new Error(`${String(accessibleName)} is not reachable with Tab`);
+}
