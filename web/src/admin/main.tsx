@@ -1,1 +1,5 @@
-document.title = 'x';
+import { render } from 'preact';
+import '../shared/styles.css';
+import { AdminApp } from './AdminApp';
+
+render(<AdminApp />, document.getElementById('app') as HTMLElement);
