@@ -26,7 +26,7 @@ if [[ -z "${SMTP_URL:-}" ]]; then
 fi
 
 export NODE_ENV="${NODE_ENV:-development}"
-echo "[up] API on http://localhost:${PORT:-3000}/api/v1, Swagger UI on http://localhost:${PORT:-3000}/docs"
+echo "[up] web console on http://localhost:${PORT:-3000}/ (operators: /admin), API on http://localhost:${PORT:-3000}/api/v1, Swagger UI on http://localhost:${PORT:-3000}/docs"
 echo "[up] stop with Ctrl-C; stop the database with: npm run db:down"
 node dist/src/main.js &
 service=$!

@@ -40,6 +40,23 @@ describe('Web console serving (e2e)', () => {
     expect(gzip.text).toBe(plain.text);
   });
 
+  it('should ship the tenant pages in less than 100 kB of gzipped JavaScript', async () => {
+    const html = (await http().get('/').expect(200)).text;
+    const scripts = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    let total = 0;
+    for (const script of scripts) {
+      const response = await http().get(script).set('Accept-Encoding', 'gzip').expect(200);
+      expect(response.headers['content-encoding']).toBe('gzip');
+      // What travels: the precompressed file's length, not the body supertest inflated.
+      total += Number(response.headers['content-length']);
+    }
+    process.stdout.write(
+      `[web] tenant pages: ${scripts.length} script(s), ${total} bytes gzipped\n`,
+    );
+    expect(total).toBeLessThan(100 * 1024);
+  });
+
   it.each(['/api/v1/nope', '/nope', '/admin/nope', '/assets/nope.js', '/index.html.gz'])(
     'should still answer %s with the JSON 404',
     async (path) => {
