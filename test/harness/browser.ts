@@ -36,6 +36,9 @@ export interface BrowserContextUnderTest {
  * Chromium through playwright-core, for the enclosing describe block.
  */
 export function useBrowserApp(env: Record<string, string> = {}): BrowserContextUnderTest {
+  // A browser on a shared 2-core machine (beside the other e2e worker) is slow to axe-check
+  // several pages: more room than the default minute, per test of the file.
+  jest.setTimeout(180_000);
   const context = {} as BrowserContextUnderTest;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
