@@ -9,6 +9,9 @@
  *     [--synchronous-commit=on|off] [--wal-writer-delay=200ms] [--catchup-target=write|insert] \
  *     [--out=.db/move-e2e.jsonl]
  *
+ * The harness used to run with synchronous_commit off, which is what made this test lose writes in
+ * logical modes; --synchronous-commit=off brings that back.
+ *
  * --catchup-target=insert is the experiment shim of tools/citus-move-repro.ts: Citus' catch-up
  * target on the source becomes pg_current_wal_insert_lsn() instead of pg_current_wal_lsn().
  */

@@ -22,7 +22,12 @@ export interface ClusterSpec {
   database: string;
   citus: CitusMode;
   workers: number;
-  /** Trades durability for speed (fsync off): fine for throwaway test data, never for real data. */
+  /**
+   * Trades crash safety for speed (fsync and full_page_writes off): fine for throwaway test data,
+   * never for real data. Commits stay synchronous, as in production: with synchronous_commit off,
+   * Citus' logical shard transfers can leave acknowledged writes behind
+   * (docs/citus-logical-move-write-loss.md).
+   */
   fast: boolean;
   log?: (message: string) => void;
 }
@@ -168,7 +173,7 @@ function nodeSettings(spec: ClusterSpec, bindir: string, port: number, citus: bo
     }
   }
   if (spec.fast) {
-    lines.push(`fsync = off`, `synchronous_commit = off`, `full_page_writes = off`);
+    lines.push(`fsync = off`, `full_page_writes = off`);
   }
   return `\n# added by tools/db/local-cluster.ts\n${lines.join('\n')}\n`;
 }
