@@ -4,6 +4,9 @@
  *   directory: SELECT ... FROM login_directory WHERE email = $1   (distributed by email: 1 shard)
  *   baseline:  SELECT ... FROM users WHERE email = $1             (distributed by tenant: all shards)
  *
+ * Login itself reads the account (accounts, also distributed by email) and then the directory: the
+ * same single-shard shape as `directory`.
+ *
  * Both run in the same process run, interleaved A/B over several rounds with pgbench, so a noisy
  * machine hurts both alike; the result is reported as a ratio against the baseline.
  *
@@ -33,16 +36,25 @@ async function seed(url: string): Promise<void> {
   await client.connect();
   try {
     const tenants = Math.ceil(USERS / USERS_PER_TENANT);
-    await client.query(`TRUNCATE login_directory, notes, invitations, users, tenants CASCADE`);
     await client.query(
-      `INSERT INTO tenants (id, name) SELECT g, 'bench-' || g FROM generate_series(1, $1) g`,
+      `TRUNCATE login_directory, accounts, notes, invitations, users, tenants CASCADE`,
+    );
+    // ASCII names: their look-alike keys (src/names) are the lower-case names.
+    await client.query(
+      `INSERT INTO tenants (id, name, name_key)
+       SELECT g, 'bench-' || g, 'bench-' || g FROM generate_series(1, $1) g`,
       [tenants],
     );
     await client.query(
-      `INSERT INTO users (tenant_id, id, username, email, password_hash, role)
-       SELECT (g - 1) / $2 + 1, g, 'bench' || g, 'bench' || g || '@bench.test', 'x', 'member'
+      `INSERT INTO users (tenant_id, id, username, username_key, email, role)
+       SELECT (g - 1) / $2 + 1, g, 'bench' || g, 'bench' || g, 'bench' || g || '@bench.test', 'member'
          FROM generate_series(1, $1) g`,
       [USERS, USERS_PER_TENANT],
+    );
+    await client.query(
+      `INSERT INTO accounts (email, password_hash, email_verified_at)
+       SELECT 'bench' || g || '@bench.test', 'x', now() FROM generate_series(1, $1) g`,
+      [USERS],
     );
     await client.query(
       `INSERT INTO login_directory (email, tenant_id, user_id)

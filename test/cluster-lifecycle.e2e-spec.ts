@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import {
   bearer,
   createTestApp,
@@ -318,5 +318,74 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
       );
     }
     expect((await http().get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
+  }, 120_000);
+  it('[citus] should not copy shards logically while a worker commits asynchronously', async () => {
+    // The Citus defect behind this: docs/citus-logical-move-write-loss.md. A setting in the
+    // catalog (not the server's configuration file) takes effect for the check at once; set on
+    // one worker alone (Citus would otherwise refuse, or propagate it from the coordinator).
+    const workerUrl = new URL(cluster.url);
+    workerUrl.port = String(cluster.node('worker1').port);
+    const worker = new Client({ connectionString: workerUrl.toString() });
+    await worker.connect();
+    await worker.query('SET citus.enable_ddl_propagation TO off');
+    const database = workerUrl.pathname.slice(1);
+    const isolate = async (path: () => Http, token: string) => {
+      const member = await register(http);
+      return path()
+        .post(`/api/v1/admin/citus/tenants/${member.tenant.id}/isolate`)
+        .set(...bearer(token))
+        .send({});
+    };
+    const strict = await createTestApp({
+      DATABASE_URL: cluster.appUrl,
+      ADMIN_DATABASE_URL: cluster.url,
+      CITUS_SHARD_TRANSFER_MODE: 'force_logical',
+    });
+    delete process.env.CITUS_SHARD_TRANSFER_MODE;
+    const strictToken = await operatorToken(strict.http);
+    /** The strict service's isolation, until it refuses (or not), for a reloaded setting. */
+    const strictUntil = async (refusing: boolean) => {
+      for (let i = 0; ; i += 1) {
+        const answer = await isolate(strict.http, strictToken);
+        if ((answer.status === 409) === refusing || i === 20) return answer;
+        await sleep(500);
+      }
+    };
+    const where = `127.0.0.1:${cluster.node('worker1').port}`;
+    try {
+      await worker.query(`ALTER DATABASE "${database}" SET synchronous_commit = off`);
+      const fallback = await isolate(http, operator);
+      const refused = await isolate(strict.http, strictToken);
+      await worker.query(`ALTER DATABASE "${database}" RESET synchronous_commit`);
+      await worker.query('ALTER SYSTEM SET synchronous_commit = off');
+      await worker.query('SELECT pg_reload_conf()');
+      const refusedByServer = await strictUntil(true);
+      await worker.query('ALTER SYSTEM RESET synchronous_commit');
+      await worker.query('SELECT pg_reload_conf()');
+      const strictLogical = await strictUntil(false);
+      const logical = await isolate(http, operator);
+
+      expect(fallback.status).toBe(200);
+      expect(fallback.body.transferMode).toBe('block_writes');
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({
+        code: 'ASYNCHRONOUS_COMMITS',
+        nodes: [`${where}: synchronous_commit = off for every role in ${database}`],
+      });
+      expect(refusedByServer.body).toMatchObject({
+        code: 'ASYNCHRONOUS_COMMITS',
+        nodes: [`${where}: synchronous_commit = off from the configuration file`],
+      });
+      expect(strictLogical.status).toBe(200);
+      expect(strictLogical.body.transferMode).toBe('force_logical');
+      expect(logical.status).toBe(200);
+      expect(logical.body.transferMode).toBe('auto');
+    } finally {
+      await worker.query(`ALTER DATABASE "${database}" RESET synchronous_commit`);
+      await worker.query('ALTER SYSTEM RESET synchronous_commit');
+      await worker.query('SELECT pg_reload_conf()');
+      await worker.end();
+      await strict.app.close();
+    }
   }, 120_000);
 });

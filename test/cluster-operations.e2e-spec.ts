@@ -113,7 +113,7 @@ describe('Cluster operations under traffic (e2e)', () => {
         .send({ targetNodeId: 999999 })
         .expect(400);
       expect(badTarget.body.message).toContain('targetNodeId must be an active node');
-    });
+    }, 180_000);
 
     it('[citus] should start a background rebalance that evens out shards moved onto one worker', async () => {
       const workers = (await get('/api/v1/admin/citus/nodes').expect(200)).body.nodes.filter(
@@ -187,6 +187,6 @@ describe('Cluster operations under traffic (e2e)', () => {
       expect(Math.abs((balanced.get(from.id) ?? 0) - (balanced.get(to.id) ?? 0))).toBeLessThan(
         skew,
       );
-    });
+    }, 180_000);
   });
 });

@@ -57,6 +57,17 @@ describe('TRUST_PROXY=1: behind one load balancer (e2e)', () => {
     expect(await statusesFrom(ctx.http, Array<string>(PER_IP + 1).fill(second))).toEqual(budget(1));
   });
 
+  it('should count the addresses of one IPv6 /64 as one client, and another /64 apart', async () => {
+    // One subscriber's network (a /64) has 2^64 addresses: a fresh one per request is no escape.
+    const network = `2001:db8:${(used += 1).toString(16)}:1`;
+    const rotating = Array.from(
+      { length: PER_IP + 1 },
+      (_, i) => `${network}::${(i + 1).toString(16)}`,
+    );
+    expect(await statusesFrom(ctx.http, rotating)).toEqual(budget(1));
+    expect(await loginFrom(ctx.http, `2001:db8:${used.toString(16)}:2::1`)).toBe(401);
+  });
+
   it('should take the address the load balancer saw, not one the client put before it', async () => {
     const real = address();
     const forged = Array.from({ length: PER_IP + 1 }, (_, i) => `10.1.1.${i + 1}, ${real}`);

@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { FastifyRequest as Request } from 'fastify';
 import { Strategy } from 'passport-local';
 import { AuthService, VerifiedLogin } from './auth.service';
+import { clientOf } from '../rate-limit/client-address';
 import { LoginDto } from './dto/login.dto';
 
 @Injectable()
@@ -13,6 +14,6 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
 
   /** The body was validated and normalised by LocalAuthGuard before passport saw it. */
   validate(request: Request, _email: string, _password: string): Promise<VerifiedLogin> {
-    return this.auth.verifyCredentials(request.body as LoginDto, request.ip);
+    return this.auth.verifyCredentials(request.body as LoginDto, clientOf(request.ip));
   }
 }

@@ -98,7 +98,7 @@ export class CitusAdminController {
   @ApiNotFoundResponse({ description: 'NODE_NOT_FOUND' })
   @ApiConflictResponse({
     description:
-      'NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, or CITUS_REQUIRED',
+      'NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED',
   })
   async drainNode(
     @Param('id', ParseIdPipe) id: string,
@@ -166,7 +166,10 @@ export class CitusAdminController {
   })
   @ApiOkResponse({ type: IsolationAnswer })
   @ApiNotFoundResponse({ description: 'TENANT_NOT_FOUND' })
-  @ApiConflictResponse({ description: 'ALREADY_ISOLATED, or CITUS_REQUIRED on plain PostgreSQL' })
+  @ApiConflictResponse({
+    description:
+      'ALREADY_ISOLATED; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
+  })
   isolate(
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: IsolateTenantDto,
@@ -180,7 +183,10 @@ export class CitusAdminController {
   })
   @ApiAcceptedResponse({ type: RebalanceAnswer })
   @ApiOkResponse({ type: RebalanceAnswer, description: 'Nothing to move' })
-  @ApiConflictResponse({ description: 'REBALANCE_RUNNING, or CITUS_REQUIRED on plain PostgreSQL' })
+  @ApiConflictResponse({
+    description:
+      'REBALANCE_RUNNING; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
+  })
   async startRebalance(
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RebalanceAnswer> {

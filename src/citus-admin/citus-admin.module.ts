@@ -6,6 +6,7 @@ import { ClusterRepository } from './cluster.repository';
 import { NodesService } from './nodes.service';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
+import { TransferModeService } from './transfer-mode.service';
 
 /** The operators' view of the cluster and its growth actions, over the admin connection. */
 @Module({
@@ -17,6 +18,7 @@ import { TenantPlacementService } from './tenant-placement.service';
     TenantPlacementService,
     RebalanceService,
     NodesService,
+    TransferModeService,
   ],
 })
 export class CitusAdminModule {}

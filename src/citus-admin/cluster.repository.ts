@@ -5,6 +5,7 @@ import { CitusDetector } from '../database/citus';
 import {
   ACTIVITY_ON_CITUS,
   ACTIVITY_ON_POSTGRES,
+  ASYNC_COMMIT_PROBE,
   PLACEMENTS,
   TENANT_COUNTS,
   TENANT_LOAD,
@@ -265,6 +266,29 @@ export class ClusterRepository {
       [nodeId],
     );
     return row ? nodeRef(row) : undefined;
+  }
+
+  /**
+   * Where sessions on the nodes commit asynchronously (synchronous_commit = off): this node's
+   * value for the admin role (server settings included) and every role/database setting, as
+   * `host:port: where` lines. Logical shard transfers can lose acknowledged writes that such
+   * sessions commit (docs/citus-logical-move-write-loss.md). A node that does not answer is
+   * listed too: nothing can be promised about it.
+   */
+  async asynchronousCommits(): Promise<string[]> {
+    const rows = await this.sql.query(
+      `SELECT n.nodename, n.nodeport, r.success, r.result
+         FROM run_command_on_all_nodes($probe$${ASYNC_COMMIT_PROBE}$probe$) r
+         JOIN pg_dist_node n USING (nodeid)
+        WHERE NOT r.success OR r.result <> ''
+        ORDER BY n.nodeid`,
+    );
+    return rows.map((row) => {
+      const where = `${str(row.nodename)}:${num(row.nodeport)}`;
+      return row.success === true
+        ? `${where}: ${str(row.result)}`
+        : `${where}: could not be checked (${str(row.result)})`;
+    });
   }
 
   /** Splits the tenant's shard group so that it holds this tenant alone; the new shard id. */

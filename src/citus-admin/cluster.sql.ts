@@ -61,3 +61,21 @@ export const TENANT_LOAD = `SELECT current_setting('citus.stat_tenants_track') A
            ON st.tenant_attribute = ANY($1::text[])
           AND st.colocation_id = (SELECT colocationid FROM pg_dist_partition
                                    WHERE logicalrelid = '${TENANT_TABLE}'::regclass)`;
+
+/**
+ * Run on every node: '' when its sessions commit synchronously, else where they do not. A stored
+ * setting may spell off as PostgreSQL accepts it for this enum: off, false, no, 0, any case.
+ */
+export const ASYNC_COMMIT_PROBE = `
+  SELECT concat_ws('; ',
+    (SELECT format('synchronous_commit = off from the %s', source) FROM pg_settings
+      WHERE name = 'synchronous_commit' AND setting = 'off'
+        AND source NOT IN ('database', 'user', 'database user')),
+    (SELECT string_agg(format('synchronous_commit = off for %s in %s',
+                              coalesce((SELECT quote_ident(rolname) FROM pg_roles
+                                         WHERE oid = s.setrole), 'every role'),
+                              coalesce((SELECT quote_ident(datname) FROM pg_database
+                                         WHERE oid = s.setdatabase), 'every database')),
+                       '; ')
+       FROM pg_db_role_setting s, unnest(s.setconfig) AS c(setting)
+      WHERE c.setting ~* '^synchronous_commit=(off|false|no|0)$'))`;

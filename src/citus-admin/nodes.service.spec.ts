@@ -6,6 +6,7 @@ import { ClusterRepository } from './cluster.repository';
 import { NodeRow } from './cluster-rows';
 import { NodesService } from './nodes.service';
 import { RebalanceService } from './rebalance.service';
+import { TransferModeService } from './transfer-mode.service';
 
 const config: AppConfig = loadConfig({
   NODE_ENV: 'test',
@@ -50,6 +51,7 @@ function setup(
     latestRebalance: jest.fn(() => Promise.resolve(undefined)),
     setShouldHaveShards: jest.fn(() => Promise.resolve()),
     startDrain: jest.fn(() => Promise.resolve('7')),
+    asynchronousCommits: jest.fn(() => Promise.resolve([])),
   } as unknown as jest.Mocked<ClusterRepository>;
   const catalog = {
     nodes: jest.fn(() =>
@@ -60,7 +62,7 @@ function setup(
       }),
     ),
   } as unknown as CatalogService;
-  const rebalance = new RebalanceService(cluster, config);
+  const rebalance = new RebalanceService(cluster, new TransferModeService(cluster, config));
   return { service: new NodesService(cluster, catalog, rebalance), cluster };
 }
 

@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error';
 import { ClusterRepository } from './cluster.repository';
 import { RebalanceJob } from './cluster-rows';
 import { RebalanceService } from './rebalance.service';
+import { TransferModeService } from './transfer-mode.service';
 
 const config: AppConfig = loadConfig({
   NODE_ENV: 'test',
@@ -25,15 +26,19 @@ function fakeCluster(citus: boolean): jest.Mocked<ClusterRepository> {
     isCitus: jest.fn(() => Promise.resolve(citus)),
     latestRebalance: jest.fn(() => Promise.resolve(undefined)),
     startRebalance: jest.fn(() => Promise.resolve(null)),
+    asynchronousCommits: jest.fn(() => Promise.resolve([])),
   };
   return cluster as unknown as jest.Mocked<ClusterRepository>;
 }
+
+const rebalanceFor = (cluster: ClusterRepository) =>
+  new RebalanceService(cluster, new TransferModeService(cluster, config));
 
 describe(RebalanceService.name, () => {
   describe('start', () => {
     it('should answer CITUS_REQUIRED on a plain PostgreSQL', async () => {
       const cluster = fakeCluster(false);
-      const error = await new RebalanceService(cluster, config)
+      const error = await rebalanceFor(cluster)
         .start()
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AppError);
@@ -46,7 +51,7 @@ describe(RebalanceService.name, () => {
       async (state) => {
         const cluster = fakeCluster(true);
         cluster.latestRebalance.mockResolvedValue(job('12', state));
-        await expect(new RebalanceService(cluster, config).start()).rejects.toMatchObject({
+        await expect(rebalanceFor(cluster).start()).rejects.toMatchObject({
           code: 'REBALANCE_RUNNING',
           message: `Rebalance job 12 is ${state}`,
         });
@@ -57,7 +62,7 @@ describe(RebalanceService.name, () => {
     it("should answer 'balanced' without a job when there is nothing to move", async () => {
       const cluster = fakeCluster(true);
       cluster.startRebalance.mockResolvedValue(null);
-      await expect(new RebalanceService(cluster, config).start()).resolves.toEqual({
+      await expect(rebalanceFor(cluster).start()).resolves.toEqual({
         jobId: null,
         state: 'balanced',
         description: 'No moves available: the shards are already balanced',
@@ -73,9 +78,7 @@ describe(RebalanceService.name, () => {
         .mockResolvedValueOnce(job('12', 'finished'))
         .mockResolvedValueOnce(job('13', 'running'));
       cluster.startRebalance.mockResolvedValue('13');
-      await expect(new RebalanceService(cluster, config).start()).resolves.toEqual(
-        job('13', 'running'),
-      );
+      await expect(rebalanceFor(cluster).start()).resolves.toEqual(job('13', 'running'));
       expect(cluster.startRebalance).toHaveBeenCalledWith('force_logical');
     });
   });
@@ -83,7 +86,7 @@ describe(RebalanceService.name, () => {
   describe('status', () => {
     it("should answer 'none' on a plain PostgreSQL without asking Citus", async () => {
       const cluster = fakeCluster(false);
-      await expect(new RebalanceService(cluster, config).status()).resolves.toMatchObject({
+      await expect(rebalanceFor(cluster).status()).resolves.toMatchObject({
         jobId: null,
         state: 'none',
         description: 'Not a Citus cluster',
@@ -93,7 +96,7 @@ describe(RebalanceService.name, () => {
 
     it("should answer 'none' when no rebalance has run", async () => {
       const cluster = fakeCluster(true);
-      await expect(new RebalanceService(cluster, config).status()).resolves.toMatchObject({
+      await expect(rebalanceFor(cluster).status()).resolves.toMatchObject({
         jobId: null,
         state: 'none',
         description: 'No rebalance has run',
@@ -103,9 +106,7 @@ describe(RebalanceService.name, () => {
     it('should answer the latest job', async () => {
       const cluster = fakeCluster(true);
       cluster.latestRebalance.mockResolvedValue(job('12', 'failed'));
-      await expect(new RebalanceService(cluster, config).status()).resolves.toEqual(
-        job('12', 'failed'),
-      );
+      await expect(rebalanceFor(cluster).status()).resolves.toEqual(job('12', 'failed'));
     });
   });
 });

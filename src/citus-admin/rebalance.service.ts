@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { Injectable } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { citusRequired } from './citus-required';
 import { ClusterRepository } from './cluster.repository';
+import { TransferModeService } from './transfer-mode.service';
 import { UNFINISHED_JOB_STATES } from './cluster-rows';
 import { NodeRef } from './dto/catalog.dto';
 import { RebalanceAnswer } from './dto/rebalance.dto';
@@ -18,13 +17,13 @@ export function noJob(state: 'none' | 'balanced', description: string): Rebalanc
 export class RebalanceService {
   constructor(
     private readonly cluster: ClusterRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly transferMode: TransferModeService,
   ) {}
 
   async start(): Promise<RebalanceAnswer> {
     if (!(await this.cluster.isCitus())) throw citusRequired('Rebalancing');
     await this.assertIdle();
-    const jobId = await this.cluster.startRebalance(this.config.shardTransferMode);
+    const jobId = await this.cluster.startRebalance(await this.transferMode.resolve());
     if (jobId === null) {
       return noJob('balanced', 'No moves available: the shards are already balanced');
     }
@@ -37,10 +36,11 @@ export class RebalanceService {
    */
   async drain(node: NodeRef): Promise<RebalanceAnswer> {
     await this.assertIdle();
+    const mode = await this.transferMode.resolve();
     await this.cluster.setShouldHaveShards(node, false);
     let jobId: string | null;
     try {
-      jobId = await this.cluster.startDrain(this.config.shardTransferMode);
+      jobId = await this.cluster.startDrain(mode);
     } catch (error) {
       await this.cluster.setShouldHaveShards(node, true);
       throw error;

@@ -4,6 +4,7 @@ import { ClusterRepository } from './cluster.repository';
 import { Placement, TenantRow } from './cluster-rows';
 import { NodeRef } from './dto/catalog.dto';
 import { TenantPlacementService } from './tenant-placement.service';
+import { TransferModeService } from './transfer-mode.service';
 
 function configWith(mode: ShardTransferMode): AppConfig {
   return loadConfig({
@@ -49,9 +50,13 @@ function fakeCluster(
     isolate: jest.fn(() => Promise.resolve('102999')),
     moveShard: jest.fn(() => Promise.resolve()),
     nodeOfShard: jest.fn(() => Promise.resolve(W1)),
+    asynchronousCommits: jest.fn(() => Promise.resolve([])),
   };
   return cluster as unknown as jest.Mocked<ClusterRepository>;
 }
+
+const serviceFor = (cluster: ClusterRepository, config: AppConfig) =>
+  new TenantPlacementService(cluster, new TransferModeService(cluster, config));
 
 describe(TenantPlacementService.name, () => {
   const blockWrites = configWith('block_writes');
@@ -59,7 +64,7 @@ describe(TenantPlacementService.name, () => {
   describe('tenants', () => {
     it('should ask for one tenant more than the limit and page by tenant id', async () => {
       const cluster = fakeCluster({ tenants: [tenantRow('1'), tenantRow('2'), tenantRow('3')] });
-      const answer = await new TenantPlacementService(cluster, blockWrites).tenants(2, '0');
+      const answer = await serviceFor(cluster, blockWrites).tenants(2, '0');
       expect(cluster.tenants).toHaveBeenCalledWith({ cursor: '0', limit: 3 });
       expect(answer.items.map((item) => item.id)).toEqual(['1', '2']);
       expect(answer.nextCursor).toBe('2');
@@ -72,7 +77,7 @@ describe(TenantPlacementService.name, () => {
         { tenantId: '7', kind: 'users', n: 3 },
         { tenantId: '7', kind: 'notes', n: 12 },
       ]);
-      const answer = await new TenantPlacementService(cluster, blockWrites).tenants(20);
+      const answer = await serviceFor(cluster, blockWrites).tenants(20);
       expect(answer.citus).toBe(false);
       expect(answer.loadTracking).toEqual({ enabled: false, setting: 'unavailable' });
       expect(answer.items).toEqual([
@@ -111,7 +116,7 @@ describe(TenantPlacementService.name, () => {
           },
         ],
       });
-      const answer = await new TenantPlacementService(cluster, blockWrites).tenants(20);
+      const answer = await serviceFor(cluster, blockWrites).tenants(20);
       expect(answer.loadTracking).toEqual({ enabled: true, setting: 'all' });
       const [seven, eight] = answer.items;
       expect(seven).toMatchObject({ shardId: '102007', isolated: true, node: W2, users: 0 });
@@ -130,7 +135,7 @@ describe(TenantPlacementService.name, () => {
     it("should report load tracking off when citus.stat_tenants_track is 'none'", async () => {
       const cluster = fakeCluster();
       cluster.tenantLoad.mockResolvedValue({ setting: 'none', rows: [] });
-      const answer = await new TenantPlacementService(cluster, blockWrites).tenants(20);
+      const answer = await serviceFor(cluster, blockWrites).tenants(20);
       expect(answer.loadTracking).toEqual({ enabled: false, setting: 'none' });
     });
   });
@@ -138,9 +143,9 @@ describe(TenantPlacementService.name, () => {
   describe('tenant', () => {
     it('should answer TENANT_NOT_FOUND for an unknown tenant', async () => {
       const cluster = fakeCluster();
-      await expect(
-        new TenantPlacementService(cluster, blockWrites).tenant('404'),
-      ).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+      await expect(serviceFor(cluster, blockWrites).tenant('404')).rejects.toMatchObject({
+        code: 'TENANT_NOT_FOUND',
+      });
       expect(cluster.tenants).toHaveBeenCalledWith({ id: '404' });
     });
   });
@@ -148,7 +153,7 @@ describe(TenantPlacementService.name, () => {
   describe('isolate', () => {
     it('should answer CITUS_REQUIRED on a plain PostgreSQL', async () => {
       const cluster = fakeCluster({ citus: false });
-      const error = await new TenantPlacementService(cluster, blockWrites)
+      const error = await serviceFor(cluster, blockWrites)
         .isolate('7', {})
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AppError);
@@ -158,24 +163,24 @@ describe(TenantPlacementService.name, () => {
 
     it('should answer CITUS_REQUIRED when the tenant has no shard placement', async () => {
       const cluster = fakeCluster({ placements: [] });
-      await expect(
-        new TenantPlacementService(cluster, blockWrites).isolate('7', {}),
-      ).rejects.toMatchObject({ code: 'CITUS_REQUIRED' });
+      await expect(serviceFor(cluster, blockWrites).isolate('7', {})).rejects.toMatchObject({
+        code: 'CITUS_REQUIRED',
+      });
       expect(cluster.isolate).not.toHaveBeenCalled();
     });
 
     it('should answer TENANT_NOT_FOUND for an unknown tenant', async () => {
       const cluster = fakeCluster();
-      await expect(
-        new TenantPlacementService(cluster, blockWrites).isolate('404', {}),
-      ).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+      await expect(serviceFor(cluster, blockWrites).isolate('404', {})).rejects.toMatchObject({
+        code: 'TENANT_NOT_FOUND',
+      });
       expect(cluster.isolate).not.toHaveBeenCalled();
     });
 
     it('should refuse a tenant that already has a shard to itself with ALREADY_ISOLATED', async () => {
       const cluster = fakeCluster({ placements: [placement('7', true)] });
       await expect(
-        new TenantPlacementService(cluster, blockWrites).isolate('7', { targetNodeId: 3 }),
+        serviceFor(cluster, blockWrites).isolate('7', { targetNodeId: 3 }),
       ).rejects.toMatchObject({ code: 'ALREADY_ISOLATED' });
       expect(cluster.isolate).not.toHaveBeenCalled();
       expect(cluster.moveShard).not.toHaveBeenCalled();
@@ -184,7 +189,7 @@ describe(TenantPlacementService.name, () => {
     it('should refuse a target that is not an active shard holder with VALIDATION_FAILED, before splitting', async () => {
       const cluster = fakeCluster();
       await expect(
-        new TenantPlacementService(cluster, blockWrites).isolate('7', { targetNodeId: 99 }),
+        serviceFor(cluster, blockWrites).isolate('7', { targetNodeId: 99 }),
       ).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
         details: { errors: ['targetNodeId must be an active node that may hold shards'] },
@@ -195,10 +200,7 @@ describe(TenantPlacementService.name, () => {
 
     it('should split with the configured mode and stay put without a target', async () => {
       const cluster = fakeCluster();
-      const answer = await new TenantPlacementService(cluster, configWith('force_logical')).isolate(
-        '7',
-        {},
-      );
+      const answer = await serviceFor(cluster, configWith('force_logical')).isolate('7', {});
       expect(cluster.isolate).toHaveBeenCalledTimes(1);
       expect(cluster.isolate).toHaveBeenCalledWith('7', 'force_logical');
       expect(cluster.moveShard).not.toHaveBeenCalled();
@@ -216,7 +218,7 @@ describe(TenantPlacementService.name, () => {
 
     it('should not move the new shard when the target is the node it is on', async () => {
       const cluster = fakeCluster();
-      const answer = await new TenantPlacementService(cluster, blockWrites).isolate('7', {
+      const answer = await serviceFor(cluster, blockWrites).isolate('7', {
         targetNodeId: W1.id,
       });
       expect(answer.moved).toBe(false);
@@ -226,7 +228,7 @@ describe(TenantPlacementService.name, () => {
     it('should move the new shard from its node to another target, with the same mode', async () => {
       const cluster = fakeCluster();
       cluster.nodeOfShard.mockResolvedValue(W2);
-      const answer = await new TenantPlacementService(cluster, configWith('auto')).isolate('7', {
+      const answer = await serviceFor(cluster, configWith('auto')).isolate('7', {
         targetNodeId: W2.id,
       });
       expect(cluster.moveShard).toHaveBeenCalledWith('102999', W1, W2, 'auto');
@@ -241,7 +243,7 @@ describe(TenantPlacementService.name, () => {
     it('should fall back to block_writes when the output plugin is not allowed, and say so', async () => {
       const cluster = fakeCluster();
       cluster.isolate.mockRejectedValueOnce(OUTPUT_PLUGIN_ERROR);
-      const answer = await new TenantPlacementService(cluster, configWith('auto')).isolate('7', {
+      const answer = await serviceFor(cluster, configWith('auto')).isolate('7', {
         targetNodeId: W2.id,
       });
       expect(cluster.isolate.mock.calls).toEqual([
@@ -256,9 +258,7 @@ describe(TenantPlacementService.name, () => {
       const cluster = fakeCluster();
       const failure = new Error('could not connect to w1');
       cluster.isolate.mockRejectedValueOnce(failure);
-      await expect(
-        new TenantPlacementService(cluster, configWith('auto')).isolate('7', {}),
-      ).rejects.toBe(failure);
+      await expect(serviceFor(cluster, configWith('auto')).isolate('7', {})).rejects.toBe(failure);
       expect(cluster.isolate).toHaveBeenCalledTimes(1);
     });
 
@@ -267,9 +267,9 @@ describe(TenantPlacementService.name, () => {
       async (mode) => {
         const cluster = fakeCluster();
         cluster.isolate.mockRejectedValueOnce(OUTPUT_PLUGIN_ERROR);
-        await expect(
-          new TenantPlacementService(cluster, configWith(mode)).isolate('7', {}),
-        ).rejects.toBe(OUTPUT_PLUGIN_ERROR);
+        await expect(serviceFor(cluster, configWith(mode)).isolate('7', {})).rejects.toBe(
+          OUTPUT_PLUGIN_ERROR,
+        );
         expect(cluster.isolate).toHaveBeenCalledTimes(1);
       },
     );

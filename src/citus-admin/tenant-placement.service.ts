@@ -1,11 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { Injectable } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { takePage } from '../http/pagination';
 import { citusRequired } from './citus-required';
 import { num, TenantRow } from './cluster-rows';
 import { ClusterRepository } from './cluster.repository';
+import { TransferModeService } from './transfer-mode.service';
 import { NodeRef } from './dto/catalog.dto';
 import {
   IsolateTenantDto,
@@ -21,7 +20,7 @@ import {
 export class TenantPlacementService {
   constructor(
     private readonly cluster: ClusterRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly transferMode: TransferModeService,
   ) {}
 
   async tenants(limit: number, cursor?: string): Promise<TenantsAnswer> {
@@ -82,7 +81,8 @@ export class TenantPlacementService {
   /**
    * Splits the tenant's shard so that it holds this tenant alone, in every colocated table
    * (CASCADE), then optionally moves the new shard group to another worker, with the configured
-   * shard transfer mode (CITUS_SHARD_TRANSFER_MODE; block_writes unless told otherwise).
+   * shard transfer mode (CITUS_SHARD_TRANSFER_MODE, auto unless told otherwise; block_writes while
+   * a node commits asynchronously, see TransferModeService).
    */
   async isolate(id: string, dto: IsolateTenantDto): Promise<IsolationAnswer> {
     if (!(await this.cluster.isCitus())) throw citusRequired('Tenant isolation');
@@ -106,7 +106,7 @@ export class TenantPlacementService {
       }
     }
 
-    let mode = this.config.shardTransferMode;
+    let mode = await this.transferMode.resolve();
     let shardId: string;
     try {
       shardId = await this.cluster.isolate(id, mode);

@@ -166,7 +166,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       delayMs: int(e.SHUTDOWN_DELAY_MS, nodeEnv === 'production' ? 5_000 : 0),
       timeoutMs: int(e.SHUTDOWN_TIMEOUT_MS, 30_000),
     },
-    shardTransferMode: (e.CITUS_SHARD_TRANSFER_MODE ?? 'block_writes') as ShardTransferMode,
+    shardTransferMode: (e.CITUS_SHARD_TRANSFER_MODE ?? 'auto') as ShardTransferMode,
   };
 }
 

@@ -14,6 +14,7 @@ import { RefreshDto } from '../auth/dto/session.dto';
 import { TokenService } from '../auth/token.service';
 import { AppError } from '../errors/app-error';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
+import { clientOf } from '../rate-limit/client-address';
 import { LoginBackoff } from '../rate-limit/login-backoff';
 import { OPERATOR_TENANT, SessionsService } from '../sessions/sessions.service';
 import { OperatorLoginDto } from './dto/operator-login.dto';
@@ -44,14 +45,15 @@ export class OperatorsController {
     @Body() dto: OperatorLoginDto,
     @Req() request: FastifyRequest,
   ): Promise<SessionTokensDto> {
-    await this.backoff.check(dto.email, request.ip);
+    const client = clientOf(request.ip);
+    await this.backoff.check(dto.email, client);
     const operator = await this.operators
       .verifyCredentials(dto.email, dto.password)
       .catch(async (error: unknown) => {
-        await this.backoff.failed(dto.email, request.ip);
+        await this.backoff.failed(dto.email, client);
         throw error;
       });
-    await this.backoff.succeeded(dto.email, request.ip);
+    await this.backoff.succeeded(dto.email, client);
     const session = await this.sessions.start({
       tenantId: OPERATOR_TENANT,
       kind: 'operator',

@@ -11,6 +11,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { normalizeEmail } from '../credentials/email';
 import { AppError } from '../errors/app-error';
+import { clientOf } from './client-address';
 import { LoginBackoff } from './login-backoff';
 import { RateLimitStoresModule, THROTTLER_STORAGE } from './rate-limit-stores';
 
@@ -21,7 +22,7 @@ function emailOf(req: Record<string, unknown>): string | undefined {
 }
 
 function ipOf(req: Record<string, unknown>): string {
-  return typeof req.ip === 'string' ? req.ip : 'unknown';
+  return clientOf(typeof req.ip === 'string' ? req.ip : undefined);
 }
 
 /**

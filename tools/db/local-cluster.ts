@@ -27,7 +27,12 @@ export interface ClusterSpec {
    * cluster, for an operator to add later (`POST /api/v1/admin/citus/nodes`).
    */
   spareWorkers?: number;
-  /** Trades durability for speed (fsync off): fine for throwaway test data, never for real data. */
+  /**
+   * Trades crash safety for speed (fsync and full_page_writes off): fine for throwaway test data,
+   * never for real data. Commits stay synchronous, as in production: with synchronous_commit off,
+   * Citus' logical shard transfers can leave acknowledged writes behind
+   * (docs/citus-logical-move-write-loss.md).
+   */
   fast: boolean;
   log?: (message: string) => void;
 }
@@ -180,7 +185,7 @@ function nodeSettings(
     }
   }
   if (spec.fast) {
-    lines.push(`fsync = off`, `synchronous_commit = off`, `full_page_writes = off`);
+    lines.push(`fsync = off`, `full_page_writes = off`);
   }
   return `\n# added by tools/db/local-cluster.ts\n${lines.join('\n')}\n`;
 }
