@@ -718,7 +718,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, or CITUS_REQUIRED */
+            /** @description NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1012,7 +1012,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description ALREADY_ISOLATED, or CITUS_REQUIRED on plain PostgreSQL */
+            /** @description ALREADY_ISOLATED; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1094,7 +1094,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description REBALANCE_RUNNING, or CITUS_REQUIRED on plain PostgreSQL */
+            /** @description REBALANCE_RUNNING; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
             409: {
                 headers: {
                     [name: string]: unknown;

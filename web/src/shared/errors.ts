@@ -44,6 +44,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   NODE_NOT_EMPTY: 'The node still holds shards: drain it first.',
   NODE_UNREACHABLE: 'The coordinator cannot connect to that node.',
   NODE_REJECTED: 'Citus refused the node.',
+  ASYNCHRONOUS_COMMITS:
+    'A logical shard move could lose acknowledged writes on this cluster, so it was not started.',
   PAYLOAD_TOO_LARGE: 'That is too long to save.',
   TOO_MANY_REQUESTS: 'Too many attempts.',
   REQUEST_TIMEOUT: 'The request took too long: please try again.',
@@ -63,6 +65,7 @@ const DETAILED = new Set([
   'NODE_REJECTED',
   'NODE_NOT_EMPTY',
   'CITUS_REQUIRED',
+  'ASYNCHRONOUS_COMMITS',
 ]);
 
 export class ApiError extends Error {
