@@ -33,9 +33,10 @@ async function firstRender(page: Page, path: string, name: string) {
   await page.goto('about:blank');
   await page.goto(path, { waitUntil: 'load' });
   await heading(page, name);
-  const paint = await page.evaluate<number>(
-    "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1",
-  );
+  // The heading can be in the DOM a frame before it is painted.
+  const fcp = "performance.getEntriesByName('first-contentful-paint')";
+  await page.waitForFunction(`${fcp}.length > 0`);
+  const paint = await page.evaluate<number>(`${fcp}[0].startTime`);
   const scriptBytes = (await Promise.all(sizes)).reduce((sum, size) => sum + size, 0);
   return { paint, scriptBytes };
 }
