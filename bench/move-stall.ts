@@ -257,13 +257,11 @@ async function main(): Promise<void> {
       return { moved, neighbour };
     };
     const isolateSubjects = SIZES.map((_, i) => pickPair(shardIds[shardIds.length - 1 - i]));
-    for (const [i, size] of SIZES.entries()) {
-      const index = isolateSubjects[i].moved.index;
-      await seedNotes(client, { from: index, to: index + 1 }, { fromK: SMALL + 1, toK: size }, log);
-    }
     const used = new Set(
       isolateSubjects.flatMap((pair) => [pair.moved.index, pair.neighbour.index]),
     );
+    // Their groups get big later: a rebalance scenario must not pick them.
+    for (const pair of isolateSubjects) heavy.add(pair.moved.index);
     await analyze(client);
 
     const secret = randomBytes(32).toString('hex');
@@ -339,6 +337,14 @@ async function main(): Promise<void> {
       const where = (t: TenantShard) => now.find((c) => c.index === t.index) ?? t;
       const moved = where(isolateSubjects[i].moved);
       const neighbour = where(isolateSubjects[i].neighbour);
+      // Seeded only now, so that the rebalances above never carry this tenant's notes.
+      await seedNotes(
+        client,
+        { from: moved.index, to: moved.index + 1 },
+        { fromK: SMALL + 1, toK: size },
+        log,
+      );
+      await client.query('ANALYZE notes');
       const elsewhere = now.find((t) => t.groupId === moved.groupId && t.shardId !== moved.shardId);
       if (!elsewhere) throw new Error('no tenant in another shard group on the same worker');
       const target = nodes.find((n) => n.group !== moved.groupId);
@@ -384,6 +390,9 @@ async function main(): Promise<void> {
     db.stop();
   }
 }
+
+/** Tenants filled with notes by a scenario (or to be, by an isolation scenario). */
+const heavy = new Set<number>();
 
 /**
  * Skews the cluster by just enough shard groups for Citus' default threshold to move one back
@@ -451,12 +460,12 @@ async function rebalanceScenario(
       continue;
     }
     const shardId = plan.rows[0].shardid;
-    const tenants = (await shardsOf(client)).filter(
-      (t) => t.shardId === shardId && !used.has(t.index),
-    );
-    // A group without two unused bench tenants (an isolated one, say) cannot be measured: move it
-    // off the fullest worker and skew again.
-    if (tenants.length >= 2) {
+    const inGroup = (await shardsOf(client)).filter((t) => t.shardId === shardId);
+    const tenants = inGroup.filter((t) => !used.has(t.index));
+    // A group without two unused bench tenants (an isolated one, say) cannot be measured, nor one
+    // that already holds an earlier scenario's big tenant (its size would add to this one's):
+    // move it off the fullest worker and skew again.
+    if (tenants.length >= 2 && !inGroup.some((t) => heavy.has(t.index))) {
       planned = { shardId, tenants };
     } else {
       unmeasurable.add(shardId);
@@ -466,6 +475,7 @@ async function rebalanceScenario(
   if (!planned) throw new Error('rebalance setup: Citus never planned a measurable shard group');
 
   const [moved, neighbour] = planned.tenants;
+  heavy.add(moved.index);
   used.add(moved.index);
   used.add(neighbour.index);
   await seedNotes(
