@@ -33,11 +33,11 @@ const LIMITS = {
   TRUST_PROXY: '1',
 };
 
-// Addresses unique to this run, so counters left in a TEST_REDIS_URL by an earlier run within
-// the window cannot interfere.
-const RUN = randomBytes(4).toString('hex');
+// Clients unique to this run, so counters left in a TEST_REDIS_URL by an earlier run within the
+// window cannot interfere. The budgets count an IPv6 client by its /64: one network per client.
+const RUN = randomBytes(2).toString('hex');
 let used = 0;
-const address = () => `2001:db8:${RUN.slice(0, 4)}:${RUN.slice(4)}::${(used += 1).toString(16)}`;
+const address = () => `2001:db8:${RUN}:${(used += 1).toString(16)}::1`;
 
 interface App {
   app: INestApplication;
