@@ -68,6 +68,14 @@ const BCRYPT_MIN_PRODUCTION_COST = 12;
 export const MIN_OPERATOR_PASSWORD = 12;
 
 /**
+ * A Redis command without an answer within this time fails, and its caller counts in memory (see
+ * rate-limit/redis-fallback.ts); REDIS_COMMAND_TIMEOUT_MS changes it. Redis answers in well under
+ * a millisecond on a healthy network, so this bounds how long a frozen Redis can hold a request;
+ * it is not tighter so that a busy process (event-loop lag) does not fall back for nothing.
+ */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+/**
  * The typed configuration from the environment, checked against the schema in environment.ts
  * plus the rules that tie variables together. Every problem is collected so an operator fixes
  * them in one pass; each message names its variable.
@@ -138,7 +146,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),
     redis: e.REDIS_URL
-      ? { url: e.REDIS_URL, commandTimeoutMs: int(e.REDIS_COMMAND_TIMEOUT_MS, 1_000) }
+      ? {
+          url: e.REDIS_URL,
+          commandTimeoutMs: int(e.REDIS_COMMAND_TIMEOUT_MS, DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
+        }
       : undefined,
     bcryptCost,
     bodyLimit: e.BODY_LIMIT ?? '64kb',

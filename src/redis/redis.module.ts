@@ -1,15 +1,8 @@
 import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
-/**
- * By default a command without an answer within this time fails, and its caller falls back (see
- * rate-limit/redis-fallback.ts); REDIS_COMMAND_TIMEOUT_MS changes it. Redis answers in well under
- * a millisecond on a healthy network, so this bounds how long a frozen Redis can hold a request;
- * it is not tighter so that a busy process (event-loop lag) does not fall back for nothing.
- */
-export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 1_000;
 /** How long the boot waits for Redis before it starts without it. */
 export const REDIS_CONNECT_TIMEOUT_MS = 3_000;
 
