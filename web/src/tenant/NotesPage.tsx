@@ -6,6 +6,32 @@ const PAGE_SIZE = 20;
 const MAX_TITLE = 200;
 const MAX_CONTENT = 20_000;
 
+/** A note's title and text, as the API limits them: the same for a new note and an edit. */
+function NoteFields(props: {
+  title: string;
+  setTitle: (value: string) => void;
+  content: string;
+  setContent: (value: string) => void;
+}) {
+  return (
+    <>
+      <Field
+        label="Title (optional)"
+        maxLength={MAX_TITLE}
+        value={props.title}
+        onValue={props.setTitle}
+      />
+      <TextArea
+        label="Text"
+        required
+        maxLength={MAX_CONTENT}
+        value={props.content}
+        onValue={props.setContent}
+      />
+    </>
+  );
+}
+
 /** Your tenant's notes, newest first, a page at a time; write, change and delete as the API allows. */
 export function NotesPage(props: { me: Me }) {
   const { me } = props;
@@ -70,14 +96,7 @@ export function NotesPage(props: { me: Me }) {
       <form class="card" onSubmit={create.onSubmit} aria-labelledby="new-note">
         <h2 id="new-note">New note</h2>
         <ErrorMessage error={create.error} />
-        <Field label="Title (optional)" maxLength={MAX_TITLE} value={title} onValue={setTitle} />
-        <TextArea
-          label="Text"
-          required
-          maxLength={MAX_CONTENT}
-          value={content}
-          onValue={setContent}
-        />
+        <NoteFields title={title} setTitle={setTitle} content={content} setContent={setContent} />
         <div class="actions">
           <button type="submit" disabled={create.busy}>
             Save note
@@ -151,14 +170,7 @@ function NoteItem(props: {
       <li class="card note">
         <form onSubmit={save.onSubmit} aria-label={`Edit ${label}`} class="field">
           <ErrorMessage error={save.error} />
-          <Field label="Title (optional)" maxLength={MAX_TITLE} value={title} onValue={setTitle} />
-          <TextArea
-            label="Text"
-            required
-            maxLength={MAX_CONTENT}
-            value={content}
-            onValue={setContent}
-          />
+          <NoteFields title={title} setTitle={setTitle} content={content} setContent={setContent} />
           <div class="actions">
             <button type="submit" disabled={save.busy}>
               Save changes
