@@ -4,6 +4,20 @@ import { freePort } from './test-database';
 
 const ROOT = resolve(__dirname, '..', '..');
 
+/**
+ * Processes started by this test file that were never handed to it (not ready yet): when jest
+ * gives up on a beforeAll that waits for one, the file's own cleanup never learns of it, so
+ * `stopUnclaimedServices` (an afterAll of every e2e file, test/harness/setup-e2e.ts) kills it.
+ */
+const unclaimed = new Set<ChildProcess>();
+
+export function stopUnclaimedServices(): number {
+  const count = unclaimed.size;
+  for (const child of unclaimed) child.kill('SIGKILL');
+  unclaimed.clear();
+  return count;
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   base: string;
@@ -35,13 +49,20 @@ export async function startServiceProcess(
       ...env,
     },
   });
+  unclaimed.add(child);
+  child.once('exit', () => unclaimed.delete(child));
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const service = { child, base: `http://127.0.0.1:${port}`, output: () => output };
-  for (let i = 0; i < 240; i += 1) {
-    if (await ready(service)) return service;
+  // Stops waiting once the child is gone (exited, or killed by stopUnclaimedServices).
+  for (let i = 0; i < 240 && child.exitCode === null && child.signalCode === null; i += 1) {
+    if (await ready(service)) {
+      unclaimed.delete(child);
+      return service;
+    }
     await new Promise((done) => setTimeout(done, 250));
   }
+  unclaimed.delete(child);
   child.kill('SIGKILL');
   throw new Error(`service did not become ready:\n${output}`);
 }
