@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { loadConfig, ShardTransferMode } from '../config/app-config';
 import { AppError } from '../errors/app-error';
 import { ClusterRepository } from './cluster.repository';
@@ -30,9 +31,15 @@ describe(TransferModeService.name, () => {
     await expect(service.resolve()).resolves.toBe('force_logical');
   });
 
-  it('should block writes instead of auto while a node commits asynchronously', async () => {
-    const { service } = serviceWith('auto', [ASYNC_WORKER]);
-    await expect(service.resolve()).resolves.toBe('block_writes');
+  it('should block writes instead of auto while a node commits asynchronously, and warn', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { service } = serviceWith('auto', [ASYNC_WORKER]);
+      await expect(service.resolve()).resolves.toBe('block_writes');
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('w1:5432'));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('should refuse force_logical while a node commits asynchronously, naming the node', async () => {
