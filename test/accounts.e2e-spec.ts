@@ -18,9 +18,11 @@ jest.mock('bcrypt', () => {
   return {
     ...actual,
     compare: jest.fn((data: string, hash: string) => actual.compare(data, hash)),
+    hash: jest.fn((data: string, rounds: number) => actual.hash(data, rounds)),
   };
 });
 const compares = bcrypt.compare as unknown as jest.Mock;
+const hashes = bcrypt.hash as unknown as jest.Mock;
 
 /** One identity per person: accounts, verification, claims, resets and password rules. */
 describe('Accounts (e2e)', () => {
@@ -279,6 +281,47 @@ describe('Accounts (e2e)', () => {
       .send({ refreshToken: session.body.refreshToken })
       .expect(401);
     await login(http, member.email, 'my next passphrase');
+  });
+
+  it("should not let a squatter's password change outlive the mailbox owner's claim", async () => {
+    const email = `${unique('race')}@example.com`;
+    await signUp(email, 'the squatters password').expect(201);
+    const squatter = await login(http, email, 'the squatters password');
+    await signUp(email, 'the real owners password').expect(201);
+
+    // The squatter's change has checked the current password and is hashing the new one when
+    // the mailbox owner confirms the claim.
+    const actual = jest.requireActual<typeof import('bcrypt')>('bcrypt');
+    let hashing!: () => void;
+    const started = new Promise<void>((resolve) => (hashing = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    hashes.mockImplementationOnce(async (data: string, rounds: number) => {
+      hashing();
+      await gate;
+      return actual.hash(data, rounds);
+    });
+    const change = http()
+      .post('/api/v1/auth/password')
+      .set(...bearer(squatter))
+      .send({ currentPassword: 'the squatters password', newPassword: 'the squatters next one' })
+      .then((response) => response);
+    await started;
+    await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: latestToken(email, 'Confirm your email') })
+      .expect(200);
+    release();
+    const changed = await change;
+
+    expect({ status: changed.status, code: changed.body.code }).toEqual({
+      status: 401,
+      code: 'INVALID_CREDENTIALS',
+    });
+    for (const password of ['the squatters next one', 'the squatters password']) {
+      await http().post('/api/v1/auth/login').send({ email, password }).expect(401);
+    }
+    await login(http, email, 'the real owners password');
   });
 
   it.each([

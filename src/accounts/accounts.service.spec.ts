@@ -250,6 +250,23 @@ describe(AccountsService.name, () => {
       );
     });
 
+    it('should replace a password only while it is still the one that was checked', async () => {
+      accounts.update.mockResolvedValueOnce({ affected: 1 });
+      await expect(
+        service.setPassword('a@example.com', '$2b$04$new', tx, '$2b$04$old'),
+      ).resolves.toBe(true);
+      expect(accounts.update).toHaveBeenLastCalledWith(
+        { email: 'a@example.com', passwordHash: '$2b$04$old' },
+        { passwordHash: '$2b$04$new', passwordChangedAt: expect.any(Function) },
+      );
+      expect(directory.update).toHaveBeenCalledTimes(1);
+      accounts.update.mockResolvedValueOnce({ affected: 0 });
+      await expect(
+        service.setPassword('a@example.com', '$2b$04$new', tx, '$2b$04$old'),
+      ).resolves.toBe(false);
+      expect(directory.update).toHaveBeenCalledTimes(1);
+    });
+
     it('should keep the first verification time when verifying again', async () => {
       await service.markVerified('a@example.com', tx);
       expect(global.for).toHaveBeenCalledWith(AccountEntity, tx);

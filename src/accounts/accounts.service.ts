@@ -113,12 +113,27 @@ export class AccountsService {
     }
   }
 
-  /** A new password for the account; the old per-tenant passwords of the migration stop working. */
-  async setPassword(email: string, passwordHash: string, tx: EntityManager): Promise<void> {
-    await this.global
+  /**
+   * A new password for the account; the old per-tenant passwords of the migration stop working.
+   * With `replacing`, only while the account's hash is still that one (it was checked against the
+   * current password outside the transaction): false when it changed meanwhile, and then nothing
+   * is changed.
+   */
+  async setPassword(
+    email: string,
+    passwordHash: string,
+    tx: EntityManager,
+    replacing?: string,
+  ): Promise<boolean> {
+    const result = await this.global
       .for(AccountEntity, tx)
-      .update({ email }, { passwordHash, passwordChangedAt: () => 'now()' });
+      .update(replacing === undefined ? { email } : { email, passwordHash: replacing }, {
+        passwordHash,
+        passwordChangedAt: () => 'now()',
+      });
+    if (replacing !== undefined && result.affected === 0) return false;
     await this.global.for(LoginDirectoryEntry, tx).update({ email }, { legacyPasswordHash: null });
+    return true;
   }
 
   async markVerified(email: string, tx: EntityManager): Promise<void> {

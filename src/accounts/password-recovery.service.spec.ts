@@ -75,7 +75,7 @@ describe(PasswordRecoveryService.name, () => {
       isPassword: jest.fn((account: Account, password: string) =>
         passwords.verify(password, account.passwordHash),
       ),
-      setPassword: jest.fn(() => Promise.resolve()),
+      setPassword: jest.fn(() => Promise.resolve(true)),
       markVerified: jest.fn(() => Promise.resolve()),
     };
     tokens = {
@@ -231,6 +231,17 @@ describe(PasswordRecoveryService.name, () => {
         code: 'INVALID_CREDENTIALS',
       });
       expect(accounts.setPassword).not.toHaveBeenCalled();
+      expect(sessions.revokeSubject).not.toHaveBeenCalled();
+    });
+
+    it('should refuse, changing nothing, when the password was replaced after the check', async () => {
+      // A confirmed claim, a reset or another change between the check and the transaction.
+      accounts.setPassword.mockResolvedValue(false);
+      await expect(service.change(EMAIL, 'the current password', NEXT)).rejects.toMatchObject({
+        code: 'INVALID_CREDENTIALS',
+      });
+      const [, , , replacing] = accounts.setPassword.mock.calls[0] as unknown[];
+      expect(replacing).toBe(current.passwordHash);
       expect(sessions.revokeSubject).not.toHaveBeenCalled();
     });
 

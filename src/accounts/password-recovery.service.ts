@@ -60,12 +60,24 @@ export class PasswordRecoveryService {
     }
     assertPasswordAllowed(next, email);
     const hash = await this.passwords.hash(next);
-    await this.transactions.run((tx) => this.replace(account, hash, tx));
+    await this.transactions.run(async (tx) => {
+      // The password was checked outside the transaction: a confirmed claim, a reset or another
+      // change may have replaced it since, and this change must not overwrite theirs.
+      if (!(await this.accounts.setPassword(email, hash, tx, account.passwordHash))) {
+        throw new AppError('INVALID_CREDENTIALS', 'The current password is not right');
+      }
+      const now = await this.accounts.find(email, tx);
+      await this.endSessions(now ?? account, tx);
+    });
   }
 
   /** The new password, and every session of every membership ended. */
   private async replace(account: Account, hash: string, tx: EntityManager): Promise<void> {
     await this.accounts.setPassword(account.email, hash, tx);
+    await this.endSessions(account, tx);
+  }
+
+  private async endSessions(account: Account, tx: EntityManager): Promise<void> {
     for (const membership of account.memberships) {
       await this.sessions.revokeSubject(
         { tenantId: membership.tenantId, kind: 'user', id: membership.userId },
