@@ -347,6 +347,19 @@ describe('Accounts (e2e)', () => {
     expect(tooLong.body.message).toContain('password must be 1 to 72 bytes long');
   });
 
+  it('should not take a 72-byte password with a suffix that composes with its last character', async () => {
+    const email = `${unique('jamo')}@example.com`;
+    // 69 ASCII bytes and a Hangul leading consonant (3 bytes): 72 bytes, already NFKC.
+    const password = `${'k'.repeat(66)}Q9-\u1100`;
+    expect(Buffer.byteLength(password)).toBe(72);
+    await signUp(email, password).expect(201);
+    // A vowel after it: 75 bytes as typed, whose NFKC form (one syllable) is 72 bytes again.
+    const longer = `${password}\u1161`;
+    expect(Buffer.byteLength(longer.normalize('NFKC'))).toBe(72);
+    await http().post('/api/v1/auth/login').send({ email, password: longer }).expect(401);
+    await login(http, email, password);
+  });
+
   it('should keep a migrated per-tenant password working for that tenant until a reset', async () => {
     // As the accounts migration leaves an email whose tenants had different passwords: the
     // account has one password; the other membership keeps its old hash.

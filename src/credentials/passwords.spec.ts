@@ -57,6 +57,19 @@ describe(PasswordHasher.name, () => {
     await expect(passwords.verify('file cabinet XII', hash)).resolves.toBe(true);
   });
 
+  it('should not try a form as typed that bcrypt would cut at 72 bytes', async () => {
+    // 72 bytes ending in a Hangul leading consonant; a vowel after it composes into a syllable,
+    // so the longer password is 72 bytes in NFKC and 75 as typed (cut back to the first by bcrypt).
+    const password = `${'k'.repeat(69)}\u1100`;
+    const longer = `${password}\u1161`;
+    expect(passwordBytes(longer)).toBe(72);
+    const hash = await passwords.hash(password);
+    compare.mockClear();
+    await expect(passwords.verify(longer, hash)).resolves.toBe(false);
+    expect(compare).toHaveBeenCalledTimes(1);
+    await expect(passwords.verify(password, hash)).resolves.toBe(true);
+  });
+
   it('should still verify a hash made of the raw, non-NFKC password before normalisation', async () => {
     const legacyNfd = await bcrypt.hash(NFD, 4);
     const legacyLigature = await bcrypt.hash(COMPATIBILITY, 4);

@@ -38,13 +38,21 @@ export class PasswordHasher implements OnModuleInit {
    * One bcrypt comparison (against `hash`, or a dummy when there is none); a second one only for
    * a password whose NFKC form differs from what was typed, against a hash made before passwords
    * were normalised. The count depends on the password alone, never on whether there is a hash:
-   * the time of a failed login does not tell whether the account exists.
+   * the time of a failed login does not tell whether the account exists. The form as typed is
+   * tried only within bcrypt's 72 bytes: a longer one would be cut, and a 72-byte password with a
+   * suffix that composes under NFKC (its NFKC form is what the length rule measures) would pass.
    */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const against = hash ?? this.dummyHash;
     const normalized = normalizePassword(password);
     let matches = await bcrypt.compare(normalized, against);
-    if (!matches && normalized !== password) matches = await bcrypt.compare(password, against);
+    if (
+      !matches &&
+      normalized !== password &&
+      Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES
+    ) {
+      matches = await bcrypt.compare(password, against);
+    }
     return matches && !!hash;
   }
 }
