@@ -227,6 +227,35 @@ describe('Sessions and members (e2e)', () => {
         .expect(201);
       expect(back.body.user.id).toBe(member.user.id);
     });
+
+    it("should answer a removed member's token on the account routes with 401, not 404", async () => {
+      const { owner, member } = await tenantWithRoles(http);
+      await http()
+        .delete(`/api/v1/users/${member.user.id}`)
+        .set(...bearer(owner.token))
+        .expect(204);
+      const calls: Array<[string, object]> = [
+        ['/api/v1/auth/logout', { everywhere: true }],
+        ['/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new phrase' }],
+        ['/api/v1/tenants/current/leave', {}],
+      ];
+      for (const [path, body] of calls) {
+        const response = await http()
+          .post(path)
+          .set(...bearer(member.token))
+          .send(body);
+        expect({ path, status: response.status, code: response.body.code }).toEqual({
+          path,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
+      }
+      // Nothing changed: the password is the one it was.
+      await http()
+        .post('/api/v1/auth/login')
+        .send({ email: member.email, password: 'a brand new phrase' })
+        .expect(401);
+    });
   });
 
   describe('operators', () => {

@@ -146,28 +146,30 @@ export class AuthService {
       await this.sessions.revokeFamily(actor.tenantId, actor.sessionId);
       return;
     }
-    const account = await this.accounts.find((await this.users.get(actor.userId)).email);
+    const account = await this.accounts.find((await this.member(actor)).email);
     for (const { tenantId, userId } of account?.memberships ?? []) {
       await this.sessions.revokeSubject({ tenantId, kind: 'user', id: userId });
     }
   }
 
   async changePassword(actor: AuthenticatedUser, current: string, next: string): Promise<void> {
-    const { email } = await this.users.get(actor.userId);
+    const { email } = await this.member(actor);
     await this.recovery.change(email, current, next);
   }
 
   async me(actor: AuthenticatedUser): Promise<MeResponseDto> {
-    const [user, tenant] = await Promise.all([
-      this.users.get(actor.userId).catch((error: unknown) => {
-        // The token outlived its membership: the token is what is wrong, not the URL.
-        if (notFound(error)) {
-          throw new AppError('UNAUTHENTICATED', 'The user of this token no longer exists');
-        }
-        throw error;
-      }),
-      this.tenants.current(),
-    ]);
+    const [user, tenant] = await Promise.all([this.member(actor), this.tenants.current()]);
     return { user: UserView.from(user), tenant: TenantView.from(tenant) };
+  }
+
+  /** The member the token was issued to, while they are one. */
+  private member(actor: AuthenticatedUser): Promise<UserEntity> {
+    return this.users.get(actor.userId).catch((error: unknown) => {
+      // The token outlived its membership: the token is what is wrong, not the URL.
+      if (notFound(error)) {
+        throw new AppError('UNAUTHENTICATED', 'The user of this token no longer exists');
+      }
+      throw error;
+    });
   }
 }
