@@ -117,6 +117,61 @@ describe('Service surface (e2e)', () => {
     expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['bearer', 'operator']);
   });
 
+  it('should document the errors that the account, session and member routes answer', async () => {
+    const owner = await register(http);
+    const tenantDoc = (await http().get('/docs-json').expect(200)).body;
+    const adminDoc = (await http().get('/admin-docs-json').expect(200)).body;
+    const paths = { ...tenantDoc.paths, ...adminDoc.paths } as Record<
+      string,
+      Record<string, { responses: Record<string, unknown> }>
+    >;
+    const documented = (method: string, path: string) =>
+      Object.keys(paths[path]?.[method]?.responses ?? {});
+
+    // Bad input, sent for real: the status it gets must be in the document.
+    const userId = owner.user.id;
+    const badInput: Array<[string, string, string, object, boolean]> = [
+      ['post', '/api/v1/auth/refresh', '/api/v1/auth/refresh', { refreshToken: 5 }, false],
+      ['post', '/api/v1/admin/auth/refresh', '/api/v1/admin/auth/refresh', {}, false],
+      ['post', '/api/v1/auth/logout', '/api/v1/auth/logout', { everywhere: 'yes' }, true],
+      ['post', '/api/v1/auth/password', '/api/v1/auth/password', { newPassword: 1 }, true],
+      ['post', '/api/v1/auth/verify-email', '/api/v1/auth/verify-email', { token: 1 }, false],
+      ['post', '/api/v1/auth/verify-email/resend', '/api/v1/auth/verify-email/resend', {}, false],
+      ['post', '/api/v1/auth/password-reset', '/api/v1/auth/password-reset', { email: 'x' }, false],
+      [
+        'post',
+        '/api/v1/auth/password-reset/confirm',
+        '/api/v1/auth/password-reset/confirm',
+        {},
+        false,
+      ],
+      ['patch', '/api/v1/users/{id}', `/api/v1/users/${userId}`, { role: 'boss' }, true],
+      ['patch', '/api/v1/users/{id}', '/api/v1/users/abc', { role: 'member' }, true],
+      ['delete', '/api/v1/users/{id}', '/api/v1/users/abc', {}, true],
+    ];
+    for (const [method, path, concrete, body, authenticated] of badInput) {
+      const call = http()[method as 'post' | 'patch' | 'delete'](concrete);
+      const response = await (authenticated ? call.set(...bearer(owner.token)) : call).send(body);
+      const key = `${method} ${path}`;
+      expect({ key, status: response.status }).toEqual({ key, status: 400 });
+      expect({ key, documented: documented(method, path) }).toEqual({
+        key,
+        documented: expect.arrayContaining(['400']),
+      });
+    }
+    // Routes behind the credential rate limit answer 429 too.
+    for (const path of [
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/password',
+      '/api/v1/admin/auth/refresh',
+    ]) {
+      expect({ path, documented: documented('post', path) }).toEqual({
+        path,
+        documented: expect.arrayContaining(['429']),
+      });
+    }
+  });
+
   it('should answer unknown routes with a JSON 404', async () => {
     const response = await http().get('/api/v1/nope').expect(404);
     expect(response.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });

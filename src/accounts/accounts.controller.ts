@@ -32,6 +32,7 @@ export class AccountsController {
     description:
       'A new token is mailed if the address has an unverified account (same answer otherwise)',
   })
+  @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async resend(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.verification.resend(dto.email);
     return ACCEPTED;
@@ -43,6 +44,7 @@ export class AccountsController {
     type: AcceptedDto,
     description: 'A reset token is mailed if the address has an account (same answer otherwise)',
   })
+  @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async requestReset(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.recovery.requestReset(dto.email);
     return ACCEPTED;

@@ -52,6 +52,8 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: SessionTokensDto, description: 'The next pair; the one sent is spent' })
+  @ApiBadRequestResponse({ description: 'refreshToken is missing or not a string of 20 to 200' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   @ApiUnauthorizedResponse({
     description:
       'UNAUTHENTICATED (unknown, expired or ended session), or SESSION_REVOKED: a spent token was replayed, so the session has ended',
@@ -66,6 +68,7 @@ export class AuthController {
   @ApiNoContentResponse({
     description: 'The session ends (its access token runs out within its lifetime)',
   })
+  @ApiBadRequestResponse({ description: 'everywhere must be true or false' })
   logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: LogoutDto): Promise<void> {
     return this.auth.logout(user, dto.everywhere === true);
   }
@@ -77,6 +80,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Changed; every session of the account has ended' })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS: the current password is wrong' })
   @ApiBadRequestResponse({ description: 'The new password breaks a rule; the message names it' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   changePassword(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: ChangePasswordDto,

@@ -70,7 +70,9 @@ export class OperatorsController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: SessionTokensDto })
+  @ApiBadRequestResponse({ description: 'refreshToken is missing or not a string of 20 to 200' })
   @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED or SESSION_REVOKED (a replay)' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   async refresh(@Body() dto: RefreshDto): Promise<SessionTokensDto> {
     if (!dto.refreshToken.startsWith(`${OPERATOR_TENANT}.`)) {
       throw new AppError('UNAUTHENTICATED', 'Not an operator session');

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -49,6 +50,7 @@ export class UsersController {
   @Patch(':id')
   @Auth(...MANAGER_ROLES)
   @ApiOkResponse({ type: UserView, description: "Owners only; ends the member's sessions" })
+  @ApiBadRequestResponse({ description: 'The id is not a user id, or role is not a role' })
   @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
   @ApiConflictResponse({ description: 'LAST_OWNER: the last owner cannot be demoted' })
   async changeRole(
@@ -63,6 +65,7 @@ export class UsersController {
   @HttpCode(204)
   @Auth(...MANAGER_ROLES)
   @ApiNoContentResponse({ description: 'Removed: their notes stay, their login here ends' })
+  @ApiBadRequestResponse({ description: 'The id is not a user id' })
   @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
   @ApiConflictResponse({ description: 'LAST_OWNER: the last owner cannot be removed' })
   remove(

@@ -560,8 +560,22 @@ export interface operations {
                     "application/json": components["schemas"]["SessionTokensDto"];
                 };
             };
+            /** @description refreshToken is missing or not a string of 20 to 200 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description UNAUTHENTICATED or SESSION_REVOKED (a replay) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited per IP; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

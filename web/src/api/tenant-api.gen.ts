@@ -583,8 +583,22 @@ export interface operations {
                     "application/json": components["schemas"]["SessionTokensDto"];
                 };
             };
+            /** @description refreshToken is missing or not a string of 20 to 200 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description UNAUTHENTICATED (unknown, expired or ended session), or SESSION_REVOKED: a spent token was replayed, so the session has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited per IP; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -607,6 +621,13 @@ export interface operations {
         responses: {
             /** @description The session ends (its access token runs out within its lifetime) */
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description everywhere must be true or false */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -654,6 +675,13 @@ export interface operations {
              *     Missing, invalid or expired access token
              */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited per IP; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -954,6 +982,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The id is not a user id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
@@ -1008,6 +1043,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
+            /** @description The id is not a user id, or role is not a role */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
@@ -1060,6 +1102,13 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedDto"];
                 };
             };
+            /** @description email is missing or not a valid email address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Rate limited per IP and per email; see Retry-After */
             429: {
                 headers: {
@@ -1090,6 +1139,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AcceptedDto"];
                 };
+            };
+            /** @description email is missing or not a valid email address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Rate limited per IP and per email; see Retry-After */
             429: {
