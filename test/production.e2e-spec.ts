@@ -164,6 +164,33 @@ describe('No lockout by strangers (e2e)', () => {
     const second = await attempt('203.0.113.8', owner.email, 'wrong').expect(429);
     expect(Number(second.headers['retry-after'])).toBe(2);
   });
+
+  it("should not let a registration check an account's password round the backoff", async () => {
+    // Joining a further tenant checks the account's password: the same backoff as a login.
+    const join = (from: string, email: string, password: string) =>
+      http()
+        .post('/api/v1/auth/register')
+        .set('X-Forwarded-For', from)
+        .send({ tenantName: unique('T'), username: unique('u'), email, password });
+    const owner = await register(http);
+    await verifyEmail(http, owner.email);
+    for (let i = 0; i < 3; i += 1) await attempt('203.0.113.9', owner.email, 'wrong').expect(401);
+    const refused = await join('203.0.113.9', owner.email, PASSWORD).expect(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await join('198.51.100.21', owner.email, PASSWORD).expect(201);
+
+    // And a wrong password sent with a registration counts as a failed login of that client.
+    const other = await register(http);
+    await verifyEmail(http, other.email);
+    for (let i = 0; i < 2; i += 1) {
+      const wrong = await join('203.0.113.10', other.email, `wrong guess ${i}`).expect(409);
+      expect(wrong.body.code).toBe('ACCOUNT_EXISTS');
+    }
+    // Two wrong registrations and one wrong login: the third failure, and the client waits.
+    await attempt('203.0.113.10', other.email, 'wrong').expect(401);
+    await attempt('203.0.113.10', other.email, PASSWORD).expect(429);
+    await attempt('198.51.100.22', other.email, PASSWORD).expect(200);
+  });
 });
 
 describe('HTTP hardening and database limits (e2e)', () => {

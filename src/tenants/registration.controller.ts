@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -10,10 +10,12 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { Operator, OptionalUser, Public } from '../access/access.decorators';
+import { FastifyRequest } from 'fastify';
 import { AuthenticatedUser } from '../access/principal';
 import { EmailTokenDto, VerifiedDto } from '../accounts/dto/account.dto';
 import { DEFAULT_PAGE_SIZE } from '../http/pagination';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
+import { clientOf } from '../rate-limit/client-address';
 import { RegisterDto, RegisterResponseDto } from './dto/register.dto';
 import { RegistrationsAnswer, RegistrationsQueryDto } from './dto/registration.view';
 import { RecentRegistrations } from './recent-registrations';
@@ -33,16 +35,20 @@ export class RegistrationController {
     description:
       'INVITATION_INVALID, or EMAIL_NOT_VERIFIED (confirm it before joining another tenant)',
   })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP and per email; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Rate limited per IP and per email, or this client failed to give this account its password too often (as a login); see Retry-After',
+  })
   @ApiConflictResponse({
     description:
       'TENANT_NAME_TAKEN, EMAIL_TAKEN, USERNAME_TAKEN, or ACCOUNT_EXISTS (prove the account: its password or a session)',
   })
   register(
     @Body() dto: RegisterDto,
+    @Req() request: FastifyRequest,
     @OptionalUser() caller?: AuthenticatedUser,
   ): Promise<RegisterResponseDto> {
-    return this.registration.register(dto, caller);
+    return this.registration.register(dto, clientOf(request.ip), caller);
   }
 
   /** Here rather than in accounts/: confirming a claimed registration opens its member row. */

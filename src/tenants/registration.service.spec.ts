@@ -9,6 +9,8 @@ import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { MailService } from '../mail/mail.service';
 import { nameKey } from '../names/names';
+import { LoginBackoff } from '../rate-limit/login-backoff';
+import { MemoryLoginBackoffStore } from '../rate-limit/login-backoff-store';
 import { TenantContext } from '../tenancy/tenant-context';
 import { MembersService } from '../users/members.service';
 import { UserEntity } from '../users/user.entity';
@@ -40,6 +42,7 @@ const dto = (values: Partial<RegisterDto> = {}): RegisterDto => ({
   password: PASSWORD,
   ...values,
 });
+const CLIENT = '203.0.113.7';
 const caller = (tenantId: string, userId: string): AuthenticatedUser => ({
   kind: 'user',
   tenantId,
@@ -64,6 +67,7 @@ describe(RegistrationService.name, () => {
   let mail: { send: jest.Mock };
   let verification: { verify: jest.Mock };
   let members: MembersService;
+  let backoffStore: MemoryLoginBackoffStore;
   let service: RegistrationService;
 
   const scope = () => context.current()?.tenantId ?? 'none';
@@ -132,6 +136,7 @@ describe(RegistrationService.name, () => {
     tokens = { issue: step('token issued', 'the-token') };
     mail = { send: step('mail sent', true) };
     verification = { verify: jest.fn(() => Promise.resolve({ email: EMAIL, claimed: true })) };
+    backoffStore = new MemoryLoginBackoffStore(3);
     members = { closeUnproven: jest.fn(), openClaimed: jest.fn() } as unknown as MembersService;
     service = new RegistrationService(
       transactions as unknown as Transactions,
@@ -145,13 +150,14 @@ describe(RegistrationService.name, () => {
       mail as unknown as MailService,
       verification as unknown as VerificationService,
       members,
+      new LoginBackoff(backoffStore),
     );
   });
 
   const mailed = () => (mail.send.mock.calls[0] as [{ to: string; text: string }])[0];
 
   it('should make a new email an unverified account with its membership and mail a token after the commit', async () => {
-    const answer = await service.register(dto());
+    const answer = await service.register(dto(), CLIENT);
     expect(events).toEqual([
       'transaction',
       'user created in scope 9',
@@ -180,17 +186,34 @@ describe(RegistrationService.name, () => {
   });
 
   it('should refuse a password against the policy before anything is written', async () => {
-    await expect(service.register(dto({ password: 'password1' }))).rejects.toMatchObject({
+    await expect(service.register(dto({ password: 'password1' }), CLIENT)).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     expect(transactions.run).not.toHaveBeenCalled();
   });
 
   describe('with a verified account', () => {
+    it("should check the account's password under the login backoff of this client", async () => {
+      existing = await account(PASSWORD, true, ['3']);
+      for (let i = 0; i < 3; i += 1) {
+        await expect(
+          service.register(dto({ password: `wrong guess ${i}` }), CLIENT),
+        ).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' });
+      }
+      await expect(backoffStore.waitMs(EMAIL, CLIENT, Date.now())).resolves.toBeGreaterThan(0);
+      accounts.isPassword.mockClear();
+      // Even the right password waits, unchecked; another client is not held back.
+      await expect(service.register(dto(), CLIENT)).rejects.toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+      });
+      expect(accounts.isPassword).not.toHaveBeenCalled();
+      await expect(service.register(dto(), '198.51.100.1')).resolves.toBeDefined();
+    });
+
     it('should answer ACCOUNT_EXISTS without its password or a session of it', async () => {
       existing = await account(PASSWORD, true, ['3']);
       const error = await service
-        .register(dto({ password: 'another good passphrase' }))
+        .register(dto({ password: 'another good passphrase' }), CLIENT)
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AppError);
       expect(error).toMatchObject({ code: 'ACCOUNT_EXISTS' });
@@ -201,7 +224,7 @@ describe(RegistrationService.name, () => {
     it('should add a membership for the right password: no new account, no mail', async () => {
       existing = await account(PASSWORD, true, ['3']);
       const hash = jest.spyOn(passwords, 'hash');
-      const answer = await service.register(dto());
+      const answer = await service.register(dto(), CLIENT);
       expect(accounts.addMembership).toHaveBeenCalledWith(
         EMAIL,
         { tenantId: '9', userId: '55' },
@@ -218,7 +241,11 @@ describe(RegistrationService.name, () => {
 
     it('should add a membership for a caller logged in with that email, read in their tenant', async () => {
       existing = await account(PASSWORD, true, ['3']);
-      await service.register(dto({ password: 'not the account password' }), caller('3', '1'));
+      await service.register(
+        dto({ password: 'not the account password' }),
+        CLIENT,
+        caller('3', '1'),
+      );
       expect(users.get).toHaveBeenCalledWith('1');
       expect(events[0]).toBe('caller read in scope 3');
       expect(accounts.addMembership).toHaveBeenCalledTimes(1);
@@ -230,7 +257,7 @@ describe(RegistrationService.name, () => {
       existing = await account(PASSWORD, true, ['3']);
       users.get.mockResolvedValue({ email: 'bob@example.com' });
       await expect(
-        service.register(dto({ password: 'not the account password' }), caller('3', '1')),
+        service.register(dto({ password: 'not the account password' }), CLIENT, caller('3', '1')),
       ).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' });
     });
   });
@@ -238,7 +265,7 @@ describe(RegistrationService.name, () => {
   describe('with an unverified account', () => {
     it('should answer EMAIL_NOT_VERIFIED to its password when it is a member elsewhere', async () => {
       existing = await account(PASSWORD, false, ['3']);
-      await expect(service.register(dto())).rejects.toMatchObject({
+      await expect(service.register(dto(), CLIENT)).rejects.toMatchObject({
         code: 'EMAIL_NOT_VERIFIED',
       });
       expect(transactions.run).not.toHaveBeenCalled();
@@ -246,7 +273,7 @@ describe(RegistrationService.name, () => {
 
     it('should add a membership for its password when it has no other membership', async () => {
       existing = await account(PASSWORD, false);
-      const answer = await service.register(dto());
+      const answer = await service.register(dto(), CLIENT);
       expect(accounts.addMembership).toHaveBeenCalledTimes(1);
       expect(accounts.create).not.toHaveBeenCalled();
       expect(users.create).toHaveBeenCalledWith(expect.objectContaining({ pending: false }), tx);
@@ -255,7 +282,7 @@ describe(RegistrationService.name, () => {
 
     it('should make another password a claim: a token carrying the membership, mailed, no directory entry', async () => {
       existing = await account('the first password', false, ['3']);
-      const answer = await service.register(dto());
+      const answer = await service.register(dto(), CLIENT);
       expect(accounts.addMembership).not.toHaveBeenCalled();
       expect(accounts.create).not.toHaveBeenCalled();
       const claim = tokens.issue.mock.calls[0][3] as Claim;
@@ -269,7 +296,7 @@ describe(RegistrationService.name, () => {
 
     it("should make a claim's member inactive until the mailbox confirms", async () => {
       existing = await account('the first password', false, ['3']);
-      await service.register(dto());
+      await service.register(dto(), CLIENT);
       expect(users.create).toHaveBeenCalledWith(
         { username: 'alice', email: EMAIL, role: 'owner', pending: true },
         tx,
@@ -278,7 +305,7 @@ describe(RegistrationService.name, () => {
 
     it('should warn in the mail of a claim that confirming it takes the address, naming the tenant', async () => {
       existing = await account('the first password', false, ['3']);
-      await service.register(dto());
+      await service.register(dto(), CLIENT);
       const { text } = mailed();
       expect(text).toContain('(tenant "Acme") was made without the password');
       expect(text).toContain('closes every membership');
@@ -287,7 +314,7 @@ describe(RegistrationService.name, () => {
 
     it('should refuse a claim with a password against the policy', async () => {
       existing = await account('the first password', false);
-      await expect(service.register(dto({ password: EMAIL }))).rejects.toMatchObject({
+      await expect(service.register(dto({ password: EMAIL }), CLIENT)).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
       });
       expect(tokens.issue).not.toHaveBeenCalled();
@@ -313,13 +340,17 @@ describe(RegistrationService.name, () => {
   describe('tenants and invitations', () => {
     it('should answer TENANT_NAME_TAKEN for an existing name without an invite', async () => {
       tenants.findByName.mockResolvedValue(tenant('3', 'Acme'));
-      await expect(service.register(dto())).rejects.toMatchObject({ code: 'TENANT_NAME_TAKEN' });
+      await expect(service.register(dto(), CLIENT)).rejects.toMatchObject({
+        code: 'TENANT_NAME_TAKEN',
+      });
       expect(users.create).not.toHaveBeenCalled();
       expect(accounts.create).not.toHaveBeenCalled();
     });
 
     it('should answer INVITATION_INVALID for an unknown name with an invite, creating nothing', async () => {
-      await expect(service.register(dto({ inviteCode: 'code-0123456789' }))).rejects.toMatchObject({
+      await expect(
+        service.register(dto({ inviteCode: 'code-0123456789' }), CLIENT),
+      ).rejects.toMatchObject({
         code: 'INVITATION_INVALID',
       });
       expect(tenants.create).not.toHaveBeenCalled();
@@ -328,7 +359,7 @@ describe(RegistrationService.name, () => {
 
     it("should join an existing tenant with the invitation's role and consume it for the new user", async () => {
       tenants.findByName.mockResolvedValue(tenant('3', 'Acme'));
-      const answer = await service.register(dto({ inviteCode: 'code-0123456789' }));
+      const answer = await service.register(dto({ inviteCode: 'code-0123456789' }), CLIENT);
       expect(tenants.create).not.toHaveBeenCalled();
       expect(invitations.roleOf).toHaveBeenCalledWith('code-0123456789', tx);
       expect(users.create).toHaveBeenCalledWith(expect.objectContaining({ role: 'admin' }), tx);
@@ -345,7 +376,9 @@ describe(RegistrationService.name, () => {
     it('should fail the registration, unmailed, when the invitation was used meanwhile', async () => {
       tenants.findByName.mockResolvedValue(tenant('3', 'Acme'));
       invitations.consume.mockRejectedValue(new AppError('INVITATION_INVALID', 'used'));
-      await expect(service.register(dto({ inviteCode: 'code-0123456789' }))).rejects.toMatchObject({
+      await expect(
+        service.register(dto({ inviteCode: 'code-0123456789' }), CLIENT),
+      ).rejects.toMatchObject({
         code: 'INVITATION_INVALID',
       });
       expect(mail.send).not.toHaveBeenCalled();

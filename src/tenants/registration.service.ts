@@ -9,6 +9,7 @@ import { PasswordHasher } from '../credentials/passwords';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { MailService } from '../mail/mail.service';
+import { LoginBackoff } from '../rate-limit/login-backoff';
 import { TenantContext } from '../tenancy/tenant-context';
 import { UserView } from '../users/dto/user.view';
 import { MembersService } from '../users/members.service';
@@ -45,6 +46,7 @@ export class RegistrationService {
     private readonly mail: MailService,
     private readonly verification: VerificationService,
     private readonly members: MembersService,
+    private readonly backoff: LoginBackoff,
   ) {}
 
   /** Confirms an email; a claimed registration waiting for it opens (see VerificationService). */
@@ -57,10 +59,14 @@ export class RegistrationService {
    * invitation of that tenant. Tenant, member, account, directory entry and invitation use
    * commit together; the verification mail goes out after the commit.
    */
-  async register(dto: RegisterDto, caller?: AuthenticatedUser): Promise<RegisterResponseDto> {
+  async register(
+    dto: RegisterDto,
+    client: string,
+    caller?: AuthenticatedUser,
+  ): Promise<RegisterResponseDto> {
     const account = await this.accounts.find(dto.email);
     const target = await this.tenants.findByName(dto.tenantName);
-    const mode = await this.mode(dto, account, caller, target?.id);
+    const mode = await this.mode(dto, account, client, caller, target?.id);
     let passwordHash = '';
     if (mode !== 'member') {
       assertPasswordAllowed(dto.password, dto.email);
@@ -116,13 +122,14 @@ export class RegistrationService {
   private async mode(
     dto: RegisterDto,
     account: Account | undefined,
+    client: string,
     caller: AuthenticatedUser | undefined,
     tenantId: string | undefined,
   ): Promise<Mode> {
     if (!account) return 'new';
     const proven =
       (caller !== undefined && (await this.callerEmail(caller)) === dto.email) ||
-      (await this.accounts.isPassword(account, dto.password));
+      (await this.passwordProves(account, dto.password, client));
     if (account.emailVerifiedAt) {
       if (proven) return 'member';
       throw new AppError(
@@ -140,6 +147,21 @@ export class RegistrationService {
       );
     }
     return 'member';
+  }
+
+  /**
+   * Whether this is the account's password, checked as a login checks it: under the login
+   * backoff of this client for this email (429 while it must wait), a wrong one counting as a
+   * failed login. Otherwise registering would be a way to guess a password round the backoff.
+   */
+  private async passwordProves(account: Account, password: string, client: string) {
+    await this.backoff.check(account.email, client);
+    if (await this.accounts.isPassword(account, password)) {
+      await this.backoff.succeeded(account.email, client);
+      return true;
+    }
+    await this.backoff.failed(account.email, client);
+    return false;
   }
 
   private callerEmail(caller: AuthenticatedUser): Promise<string | undefined> {

@@ -852,7 +852,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited per IP and per email; see Retry-After */
+            /** @description Rate limited per IP and per email, or this client failed to give this account its password too often (as a login); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
