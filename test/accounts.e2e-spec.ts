@@ -112,6 +112,30 @@ describe('Accounts (e2e)', () => {
     expect(invited.body.code).toBe('EMAIL_NOT_VERIFIED');
   });
 
+  it('should not let an unverified email join several tenants at once', async () => {
+    // An unverified account with no membership left (removed from the tenant it joined) may
+    // join one tenant; six registrations sent together must not make that six.
+    const owner = await register(http);
+    const email = `${unique('several')}@example.com`;
+    const joined = await signUp(email, PASSWORD, {
+      tenantName: owner.tenant.name,
+      inviteCode: await invite(http, owner.token),
+    }).expect(201);
+    await http()
+      .delete(`/api/v1/users/${joined.body.user.id}`)
+      .set(...bearer(owner.token))
+      .expect(204);
+
+    const answers = await Promise.all(Array.from({ length: 6 }, () => signUp(email)));
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 403, 403, 403, 403, 403]);
+    for (const answer of answers.filter(({ status }) => status === 403)) {
+      expect(answer.body.code).toBe('EMAIL_NOT_VERIFIED');
+    }
+    // One tenant: the login needs no choice.
+    await login(http, email);
+  });
+
   it('should let the mailbox owner take an email over from an unverified squatter', async () => {
     const email = `${unique('owner')}@example.com`;
     const squat = await signUp(email, 'the squatters password').expect(201);

@@ -65,6 +65,14 @@ export class AccountsService {
     };
   }
 
+  /** As find, with the account's row locked until the transaction ends. */
+  async findForUpdate(email: string, tx: EntityManager): Promise<Account | undefined> {
+    await this.global
+      .for(AccountEntity, tx)
+      .query(`SELECT 1 FROM accounts WHERE email = $1 FOR UPDATE`, [email]);
+    return this.find(email, tx);
+  }
+
   /**
    * The memberships this password opens: all of them with the account's password; with the
    * password a membership had before accounts existed (see the migration), that membership only,

@@ -62,7 +62,10 @@ describe(RegistrationService.name, () => {
   let tenants: { findByName: jest.Mock; create: jest.Mock };
   let invitations: { roleOf: jest.Mock; consume: jest.Mock };
   let users: { create: jest.Mock; get: jest.Mock };
-  let accounts: Record<'find' | 'isPassword' | 'create' | 'addMembership', jest.Mock>;
+  let accounts: Record<
+    'find' | 'findForUpdate' | 'isPassword' | 'create' | 'addMembership',
+    jest.Mock
+  >;
   let tokens: { issue: jest.Mock };
   let mail: { send: jest.Mock };
   let verification: { verify: jest.Mock };
@@ -127,6 +130,8 @@ describe(RegistrationService.name, () => {
     };
     accounts = {
       find: jest.fn(() => Promise.resolve(existing)),
+      // In the transaction, under a lock: the account as it is then (unchanged unless a test says).
+      findForUpdate: jest.fn(() => Promise.resolve(existing)),
       isPassword: jest.fn((held: Account, password: string) =>
         passwords.verify(password, held.passwordHash),
       ),
@@ -253,6 +258,17 @@ describe(RegistrationService.name, () => {
       expect(mail.send).not.toHaveBeenCalled();
     });
 
+    it('should not take a password that was replaced meanwhile as proof', async () => {
+      existing = await account(PASSWORD, true, ['3']);
+      // A reset (or a confirmed claim) between the check and the transaction.
+      accounts.findForUpdate.mockResolvedValue(await account('the new password', true, ['3']));
+      await expect(service.register(dto(), CLIENT)).rejects.toMatchObject({
+        code: 'ACCOUNT_EXISTS',
+      });
+      expect(users.create).not.toHaveBeenCalled();
+      expect(accounts.addMembership).not.toHaveBeenCalled();
+    });
+
     it('should answer ACCOUNT_EXISTS to a caller logged in with another email', async () => {
       existing = await account(PASSWORD, true, ['3']);
       users.get.mockResolvedValue({ email: 'bob@example.com' });
@@ -278,6 +294,22 @@ describe(RegistrationService.name, () => {
       expect(accounts.create).not.toHaveBeenCalled();
       expect(users.create).toHaveBeenCalledWith(expect.objectContaining({ pending: false }), tx);
       expect(answer.account).toEqual({ emailVerified: false, loginOpen: true });
+    });
+
+    it('should recheck the account under a lock: a membership added meanwhile means EMAIL_NOT_VERIFIED', async () => {
+      existing = await account(PASSWORD, false);
+      // Another registration of this email committed between the check and the transaction.
+      accounts.findForUpdate.mockResolvedValue({
+        ...existing,
+        memberships: [{ tenantId: '4', userId: '2', legacyPasswordHash: null }],
+      });
+      await expect(service.register(dto(), CLIENT)).rejects.toMatchObject({
+        code: 'EMAIL_NOT_VERIFIED',
+      });
+      expect(accounts.findForUpdate).toHaveBeenCalledWith(EMAIL, tx);
+      expect(users.create).not.toHaveBeenCalled();
+      expect(tenants.create).not.toHaveBeenCalled();
+      expect(accounts.addMembership).not.toHaveBeenCalled();
     });
 
     it('should make another password a claim: a token carrying the membership, mailed, no directory entry', async () => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuthenticatedUser } from '../access/principal';
 import { verificationMail } from '../accounts/account-mail';
 import { Account, AccountsService } from '../accounts/accounts.service';
@@ -30,6 +31,30 @@ import { tenantNameTaken, TenantsService } from './tenants.service';
  *   inactive row, and the tenant it created, as an unconfirmed new registration would.
  */
 type Mode = 'new' | 'member' | 'claim';
+
+/** How the person showed they hold the account: a logged-in session of it, or its password. */
+type Proof = 'session' | 'password' | undefined;
+
+/** What a registration does with an existing account, given whether the person proved it. */
+function decide(account: Account, proven: boolean, tenantId: string | undefined): Mode {
+  if (account.emailVerifiedAt) {
+    if (proven) return 'member';
+    throw new AppError(
+      'ACCOUNT_EXISTS',
+      'This email has an account: register with its password, or while logged in with it',
+    );
+  }
+  if (!proven) return 'claim';
+  // Already a member there: users.create answers EMAIL_TAKEN.
+  const again = account.memberships.some((membership) => membership.tenantId === tenantId);
+  if (account.memberships.length > 0 && !again) {
+    throw new AppError(
+      'EMAIL_NOT_VERIFIED',
+      'Confirm your email address (see the mail we sent) before joining another tenant',
+    );
+  }
+  return 'member';
+}
 
 /** Sign-up: a new tenant with its owner, or joining an existing tenant with an invitation. */
 @Injectable()
@@ -66,7 +91,8 @@ export class RegistrationService {
   ): Promise<RegisterResponseDto> {
     const account = await this.accounts.find(dto.email);
     const target = await this.tenants.findByName(dto.tenantName);
-    const mode = await this.mode(dto, account, client, caller, target?.id);
+    const proof = account ? await this.proof(dto, account, client, caller) : undefined;
+    const mode = account ? decide(account, proof !== undefined, target?.id) : 'new';
     let passwordHash = '';
     if (mode !== 'member') {
       assertPasswordAllowed(dto.password, dto.email);
@@ -80,6 +106,7 @@ export class RegistrationService {
       if (existing && !dto.inviteCode) {
         throw tenantNameTaken(dto.tenantName, '; joining it needs an inviteCode');
       }
+      if (account) await this.recheck(account, proof, mode, existing?.id, tx);
       const tenant = existing ?? (await this.tenants.create(dto.tenantName, tx));
 
       return this.context.run({ tenantId: tenant.id }, async () => {
@@ -119,34 +146,38 @@ export class RegistrationService {
     return answer;
   }
 
-  private async mode(
+  private async proof(
     dto: RegisterDto,
-    account: Account | undefined,
+    account: Account,
     client: string,
     caller: AuthenticatedUser | undefined,
+  ): Promise<Proof> {
+    if (caller !== undefined && (await this.callerEmail(caller)) === dto.email) return 'session';
+    return (await this.passwordProves(account, dto.password, client)) ? 'password' : undefined;
+  }
+
+  /**
+   * The mode was decided on the account as read before the transaction (the password check is
+   * too slow to hold a lock). With the account locked, the decision must still come out the
+   * same: registrations sent together must not each see an unverified account without a
+   * membership, and a password replaced meanwhile (a confirmed claim, a reset) proves nothing.
+   */
+  private async recheck(
+    before: Account,
+    proof: Proof,
+    mode: Mode,
     tenantId: string | undefined,
-  ): Promise<Mode> {
-    if (!account) return 'new';
+    tx: EntityManager,
+  ): Promise<void> {
+    const now = await this.accounts.findForUpdate(before.email, tx);
     const proven =
-      (caller !== undefined && (await this.callerEmail(caller)) === dto.email) ||
-      (await this.passwordProves(account, dto.password, client));
-    if (account.emailVerifiedAt) {
-      if (proven) return 'member';
+      proof === 'session' || (proof === 'password' && now?.passwordHash === before.passwordHash);
+    if (!now || decide(now, proven, tenantId) !== mode) {
       throw new AppError(
         'ACCOUNT_EXISTS',
-        'This email has an account: register with its password, or while logged in with it',
+        "This email's account changed while registering; try again",
       );
     }
-    if (!proven) return 'claim';
-    // Already a member there: users.create answers EMAIL_TAKEN.
-    const again = account.memberships.some((membership) => membership.tenantId === tenantId);
-    if (account.memberships.length > 0 && !again) {
-      throw new AppError(
-        'EMAIL_NOT_VERIFIED',
-        'Confirm your email address (see the mail we sent) before joining another tenant',
-      );
-    }
-    return 'member';
   }
 
   /**
