@@ -423,3 +423,87 @@ describe('Accounts (e2e)', () => {
       .expect(401);
   });
 });
+
+/** Anyone may ask for a reset or a confirmation mail for any address: neither may hurt its owner. */
+describe('Token mails asked for by strangers (e2e)', () => {
+  const ctx = useTestApp({ AUTH_RATE_LIMIT_PER_EMAIL: '3', AUTH_RATE_LIMIT_PER_IP: '100' });
+  const http = (): Http => ctx.http();
+  const ask = (path: string, email: string) =>
+    http().post(`/api/v1/auth/${path}`).send({ email }).expect(202, { status: 'accepted' });
+  /** As if the mails of this address had gone out `seconds` earlier (row by row: Citus runs no
+   * UPDATE that computes a timestamptz from a column). */
+  const age = async (email: string, seconds: number) => {
+    const { rows } = await ctx.db.query<{ token_hash: string; created_at: Date }>(
+      `SELECT token_hash, created_at FROM email_tokens WHERE email = $1`,
+      [email],
+    );
+    for (const row of rows) {
+      await ctx.db.query(
+        `UPDATE email_tokens SET created_at = $3 WHERE email = $1 AND token_hash = $2`,
+        [email, row.token_hash, new Date(row.created_at.getTime() - seconds * 1000)],
+      );
+    }
+  };
+
+  it("should answer a stranger's many reset requests with 202, send one mail, and let the owner reset", async () => {
+    const owner = await register(http);
+    const resets = () => mailsTo(owner.email).filter((raw) => raw.includes('Reset your password'));
+    // More requests than the per-email budget (3): a budget per email would refuse the owner next.
+    for (let i = 0; i < 6; i += 1) await ask('password-reset', owner.email);
+    await ask('password-reset', owner.email.toUpperCase());
+    expect(resets()).toHaveLength(1);
+
+    // A minute later one more goes out; the next waits twice as long.
+    await age(owner.email, 61);
+    await ask('password-reset', owner.email);
+    await ask('password-reset', owner.email);
+    expect(resets()).toHaveLength(2);
+    await age(owner.email, 119);
+    await ask('password-reset', owner.email);
+    expect(resets()).toHaveLength(2);
+    await age(owner.email, 2);
+    await ask('password-reset', owner.email);
+    expect(resets()).toHaveLength(3);
+
+    // Every mail the owner got works; the newest one sets the password.
+    await http()
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({
+        token: latestToken(owner.email, 'Reset your password'),
+        password: 'a new passphrase 9',
+      })
+      .expect(204);
+    await http()
+      .post('/api/v1/auth/login')
+      .send({ email: owner.email, password: 'a new passphrase 9' })
+      .expect(200);
+  });
+
+  it('should space confirmation mails the same way, counting the one the registration sent', async () => {
+    const email = `${unique('unconfirmed')}@example.com`;
+    await http()
+      .post('/api/v1/auth/register')
+      .send({ tenantName: unique('T'), username: unique('u'), email, password: PASSWORD })
+      .expect(201);
+    const confirmations = () => mailsTo(email).filter((raw) => raw.includes('Confirm your email'));
+    expect(confirmations()).toHaveLength(1);
+    for (let i = 0; i < 5; i += 1) await ask('verify-email/resend', email);
+    expect(confirmations()).toHaveLength(1);
+    await age(email, 61);
+    await ask('verify-email/resend', email);
+    await ask('verify-email/resend', email);
+    expect(confirmations()).toHaveLength(2);
+    await http()
+      .post('/api/v1/auth/verify-email')
+      .send({ token: latestToken(email, 'Confirm your email') })
+      .expect(200);
+  });
+
+  it('should send one mail for requests that arrive together', async () => {
+    const owner = await register(http);
+    await Promise.all(Array.from({ length: 5 }, () => ask('password-reset', owner.email)));
+    expect(mailsTo(owner.email).filter((raw) => raw.includes('Reset your password'))).toHaveLength(
+      1,
+    );
+  });
+});

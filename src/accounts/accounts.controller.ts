@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -25,13 +26,17 @@ export class AccountsController {
     private readonly recovery: PasswordRecoveryService,
   ) {}
 
+  // No per-email budget here: a stranger would spend it and the owner get 429. Mails to one
+  // address are spaced instead (mailSpacingMs); the per-IP budget still applies.
   @Post('verify-email/resend')
+  @SkipThrottle({ email: true })
   @HttpCode(202)
   @ApiAcceptedResponse({
     type: AcceptedDto,
     description:
-      'A new token is mailed if the address has an unverified account (same answer otherwise)',
+      'A new token is mailed if the address has an unverified account and no confirmation mail went there in the last minute (the wait doubles with each mail, up to an hour); the same answer otherwise',
   })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async resend(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.verification.resend(dto.email);
@@ -39,11 +44,14 @@ export class AccountsController {
   }
 
   @Post('password-reset')
+  @SkipThrottle({ email: true })
   @HttpCode(202)
   @ApiAcceptedResponse({
     type: AcceptedDto,
-    description: 'A reset token is mailed if the address has an account (same answer otherwise)',
+    description:
+      'A reset token is mailed if the address has an account and no reset mail went there in the last minute (the wait doubles with each mail, up to an hour); the same answer otherwise',
   })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async requestReset(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.recovery.requestReset(dto.email);

@@ -3,7 +3,7 @@ import { EntityManager, FindOperator, IsNull } from 'typeorm';
 import { GlobalRepositories } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { EmailTokenEntity } from './email-token.entity';
-import { EmailTokensService, TOKEN_LIFETIME_MS } from './email-tokens.service';
+import { EmailTokensService, mailSpacingMs, TOKEN_LIFETIME_MS } from './email-tokens.service';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
@@ -221,5 +221,18 @@ describe(EmailTokensService.name, () => {
       expect(where).toEqual({ email: EMAIL, purpose: 'verify', usedAt: IsNull() });
       expect(patch.usedAt()).toBe('now()');
     });
+  });
+});
+
+describe(mailSpacingMs.name, () => {
+  it('should wait a minute after the first mail, twice as long after each next, at most an hour', () => {
+    const minutes = [0, 1, 2, 3, 4, 6, 7, 50].map((sent) => mailSpacingMs(sent) / 60_000);
+    expect(minutes).toEqual([0, 1, 2, 4, 8, 32, 60, 60]);
+  });
+
+  it('should never wait longer than a reset token lives, so the owner always holds a live one', () => {
+    for (let sent = 0; sent < 100; sent += 1) {
+      expect(mailSpacingMs(sent)).toBeLessThanOrEqual(TOKEN_LIFETIME_MS.reset);
+    }
   });
 });

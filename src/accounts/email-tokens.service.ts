@@ -10,6 +10,17 @@ export const TOKEN_LIFETIME_MS: Record<EmailTokenPurpose, number> = {
   reset: 3600_000,
 };
 
+/**
+ * How long after the last token mail of a purpose another may go to the same address, given how
+ * many went there in the last 24 hours: 1 minute after the first, then twice as long each time,
+ * at most an hour. Anyone may ask for a reset or a new confirmation mail for any address, so
+ * this, not a per-email request budget, keeps a stranger from flooding the mailbox; and as the
+ * longest wait (an hour) is no longer than a token lives, the owner always holds a live one.
+ */
+export function mailSpacingMs(sentToday: number): number {
+  return sentToday <= 0 ? 0 : Math.min(60_000 * 2 ** (sentToday - 1), 3600_000);
+}
+
 export interface Claim {
   passwordHash: string;
   tenantId: string;
@@ -61,6 +72,29 @@ export class EmailTokensService {
       claimUserId: claim?.userId ?? null,
     });
     return token;
+  }
+
+  /**
+   * A token for a mail the address's owner or anyone else asked for, or none when the last one of
+   * this purpose went out too recently (`mailSpacingMs`, by the database clock). Call it with
+   * the account's row locked (`AccountsService.findForUpdate`) so two requests at once send one.
+   */
+  async issueSpaced(
+    email: string,
+    purpose: EmailTokenPurpose,
+    tx: EntityManager,
+  ): Promise<string | undefined> {
+    const [recent] = await this.global
+      .for(EmailTokenEntity, tx)
+      .query<Array<{ sent: number; since_ms: number | null }>>(
+        `SELECT count(*)::int AS sent,
+              (extract(epoch FROM now() - max(created_at)) * 1000)::float8 AS since_ms
+         FROM email_tokens
+        WHERE email = $1 AND purpose = $2 AND created_at > now() - interval '24 hours'`,
+        [email, purpose],
+      );
+    if (recent.since_ms !== null && recent.since_ms < mailSpacingMs(recent.sent)) return undefined;
+    return this.issue(email, purpose, tx);
   }
 
   /** The email of a live (unused, unexpired) token, without using it; TOKEN_INVALID otherwise. */

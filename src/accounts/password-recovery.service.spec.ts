@@ -46,8 +46,11 @@ describe(PasswordRecoveryService.name, () => {
   let passwords: PasswordHasher;
   let current: Account;
   let transactions: { run: jest.Mock };
-  let accounts: Record<'find' | 'isPassword' | 'setPassword' | 'markVerified', jest.Mock>;
-  let tokens: { issue: jest.Mock; emailOf: jest.Mock; consume: jest.Mock; revokeAll: jest.Mock };
+  let accounts: Record<
+    'find' | 'findForUpdate' | 'isPassword' | 'setPassword' | 'markVerified',
+    jest.Mock
+  >;
+  let tokens: Record<'issueSpaced' | 'emailOf' | 'consume' | 'revokeAll', jest.Mock>;
   let sessions: { revokeSubject: jest.Mock };
   let mail: { send: jest.Mock };
   let service: PasswordRecoveryService;
@@ -72,6 +75,7 @@ describe(PasswordRecoveryService.name, () => {
     };
     accounts = {
       find: jest.fn(() => Promise.resolve(current)),
+      findForUpdate: jest.fn(() => Promise.resolve(current)),
       isPassword: jest.fn((account: Account, password: string) =>
         passwords.verify(password, account.passwordHash),
       ),
@@ -79,7 +83,7 @@ describe(PasswordRecoveryService.name, () => {
       markVerified: jest.fn(() => Promise.resolve()),
     };
     tokens = {
-      issue: jest.fn(() => Promise.resolve('reset-token')),
+      issueSpaced: jest.fn(() => Promise.resolve<string | undefined>('reset-token')),
       emailOf: jest.fn(() => Promise.resolve(EMAIL)),
       consume: jest.fn(() =>
         Promise.resolve({ email: EMAIL, purpose: 'reset' } as EmailTokenEntity),
@@ -117,16 +121,23 @@ describe(PasswordRecoveryService.name, () => {
   describe('requestReset', () => {
     it('should mail a reset token to an existing account', async () => {
       await service.requestReset(EMAIL);
-      expect(tokens.issue).toHaveBeenCalledWith(EMAIL, 'reset', tx);
+      expect(accounts.findForUpdate).toHaveBeenCalledWith(EMAIL, tx);
+      expect(tokens.issueSpaced).toHaveBeenCalledWith(EMAIL, 'reset', tx);
       const [sent] = mail.send.mock.calls[0] as [{ to: string; text: string }];
       expect(sent.to).toBe(EMAIL);
       expect(sent.text).toContain('Token: reset-token\n');
     });
 
     it('should do nothing, quietly, for an unknown email', async () => {
-      accounts.find.mockResolvedValue(undefined);
+      accounts.findForUpdate.mockResolvedValue(undefined);
       await expect(service.requestReset('nobody@example.com')).resolves.toBeUndefined();
-      expect(tokens.issue).not.toHaveBeenCalled();
+      expect(tokens.issueSpaced).not.toHaveBeenCalled();
+      expect(mail.send).not.toHaveBeenCalled();
+    });
+
+    it('should mail nothing when a reset mail went out too recently', async () => {
+      tokens.issueSpaced.mockResolvedValueOnce(undefined);
+      await expect(service.requestReset(EMAIL)).resolves.toBeUndefined();
       expect(mail.send).not.toHaveBeenCalled();
     });
   });

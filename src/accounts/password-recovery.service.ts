@@ -28,12 +28,16 @@ export class PasswordRecoveryService {
     private readonly mail: MailService,
   ) {}
 
-  /** Mails a reset token when the account exists; the answer is the same either way. */
+  /**
+   * Mails a reset token when the account exists and no reset mail went there too recently
+   * (`mailSpacingMs`); the answer is the same either way.
+   */
   async requestReset(email: string): Promise<void> {
-    const account = await this.accounts.find(email);
-    if (!account) return;
-    const token = await this.transactions.run((tx) => this.tokens.issue(email, 'reset', tx));
-    await this.mail.send(resetMail(email, token));
+    const token = await this.transactions.run(async (tx) => {
+      const account = await this.accounts.findForUpdate(email, tx);
+      return account ? this.tokens.issueSpaced(email, 'reset', tx) : undefined;
+    });
+    if (token) await this.mail.send(resetMail(email, token));
   }
 
   async confirmReset(token: string, password: string): Promise<void> {

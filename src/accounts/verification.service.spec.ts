@@ -44,10 +44,16 @@ describe(VerificationService.name, () => {
   let events: string[];
   let transactions: { run: jest.Mock };
   let accounts: Record<
-    'find' | 'markVerified' | 'removeAllMemberships' | 'setPassword' | 'create' | 'addMembership',
+    | 'find'
+    | 'findForUpdate'
+    | 'markVerified'
+    | 'removeAllMemberships'
+    | 'setPassword'
+    | 'create'
+    | 'addMembership',
     jest.Mock
   >;
-  let tokens: { issue: jest.Mock; consume: jest.Mock; revokeAll: jest.Mock };
+  let tokens: Record<'issue' | 'issueSpaced' | 'consume' | 'revokeAll', jest.Mock>;
   let members: Record<keyof ClaimedMemberships, jest.Mock>;
   let mail: { send: jest.Mock };
   let service: VerificationService;
@@ -71,6 +77,7 @@ describe(VerificationService.name, () => {
     };
     accounts = {
       find: jest.fn(() => Promise.resolve(account())),
+      findForUpdate: jest.fn(() => Promise.resolve(account())),
       markVerified: recorded('markVerified'),
       removeAllMemberships: recorded('removeAllMemberships'),
       setPassword: recorded('setPassword'),
@@ -79,6 +86,7 @@ describe(VerificationService.name, () => {
     };
     tokens = {
       issue: jest.fn(() => Promise.resolve('the-token')),
+      issueSpaced: jest.fn(() => Promise.resolve<string | undefined>('the-token')),
       consume: jest.fn(() => Promise.resolve(used())),
       revokeAll: recorded('revokeAll'),
     };
@@ -98,7 +106,8 @@ describe(VerificationService.name, () => {
   describe('resend', () => {
     it('should issue a verify token for an unverified account in a transaction and mail it after the commit', async () => {
       await service.resend(EMAIL);
-      expect(tokens.issue).toHaveBeenCalledWith(EMAIL, 'verify', tx);
+      expect(accounts.findForUpdate).toHaveBeenCalledWith(EMAIL, tx);
+      expect(tokens.issueSpaced).toHaveBeenCalledWith(EMAIL, 'verify', tx);
       expect(events[0]).toBe('commit');
       expect(events[1]).toMatch(/^mail /);
       expect(mail.send).toHaveBeenCalledTimes(1);
@@ -109,11 +118,17 @@ describe(VerificationService.name, () => {
     });
 
     it('should mail nothing for a verified or unknown email', async () => {
-      accounts.find.mockResolvedValueOnce(account({ emailVerifiedAt: new Date(0) }));
+      accounts.findForUpdate.mockResolvedValueOnce(account({ emailVerifiedAt: new Date(0) }));
       await service.resend(EMAIL);
-      accounts.find.mockResolvedValueOnce(undefined);
+      accounts.findForUpdate.mockResolvedValueOnce(undefined);
       await service.resend('nobody@example.com');
-      expect(tokens.issue).not.toHaveBeenCalled();
+      expect(tokens.issueSpaced).not.toHaveBeenCalled();
+      expect(mail.send).not.toHaveBeenCalled();
+    });
+
+    it('should mail nothing when a confirmation mail went out too recently', async () => {
+      tokens.issueSpaced.mockResolvedValueOnce(undefined);
+      await service.resend(EMAIL);
       expect(mail.send).not.toHaveBeenCalled();
     });
   });

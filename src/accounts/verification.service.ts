@@ -31,14 +31,17 @@ export class VerificationService {
   ) {}
 
   /**
-   * Mails a new token to an unverified account; says nothing about whether there is one. (A
-   * waiting claim's token is mailed once, by the registration that made it.)
+   * Mails a new token to an unverified account unless a confirmation mail went there too recently
+   * (`mailSpacingMs`); says nothing about whether there is one. (A waiting claim's token is
+   * mailed once, by the registration that made it.)
    */
   async resend(email: string): Promise<void> {
-    const account = await this.accounts.find(email);
-    if (!account || account.emailVerifiedAt) return;
-    const token = await this.transactions.run((tx) => this.tokens.issue(email, 'verify', tx));
-    await this.mail.send(verificationMail(email, token));
+    const token = await this.transactions.run(async (tx) => {
+      const account = await this.accounts.findForUpdate(email, tx);
+      if (!account || account.emailVerifiedAt) return undefined;
+      return this.tokens.issueSpaced(email, 'verify', tx);
+    });
+    if (token) await this.mail.send(verificationMail(email, token));
   }
 
   async verify(

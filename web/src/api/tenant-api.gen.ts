@@ -1093,7 +1093,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A new token is mailed if the address has an unverified account (same answer otherwise) */
+            /** @description A new token is mailed if the address has an unverified account and no confirmation mail went there in the last minute (the wait doubles with each mail, up to an hour); the same answer otherwise */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1109,7 +1109,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited per IP and per email; see Retry-After */
+            /** @description Rate limited per IP; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1131,7 +1131,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A reset token is mailed if the address has an account (same answer otherwise) */
+            /** @description A reset token is mailed if the address has an account and no reset mail went there in the last minute (the wait doubles with each mail, up to an hour); the same answer otherwise */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1147,7 +1147,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited per IP and per email; see Retry-After */
+            /** @description Rate limited per IP; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
