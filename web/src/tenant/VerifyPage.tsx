@@ -47,7 +47,11 @@ export function VerifyPage() {
         <h2>No mail?</h2>
         <ErrorMessage error={resend.error} />
         {resent && (
-          <Notice>If {email} has an unconfirmed account, a new token is on its way.</Notice>
+          <Notice>
+            If {email} has an unconfirmed account, a new token is on its way, unless one was sent in
+            the last minutes: then use that one (mails to one address are spaced, at most an hour
+            apart).
+          </Notice>
         )}
         <Field label="Email" type="email" required value={email} onValue={setEmail} />
         <div class="actions">
