@@ -191,6 +191,26 @@ describe('No lockout by strangers (e2e)', () => {
     await attempt('203.0.113.10', other.email, PASSWORD).expect(429);
     await attempt('198.51.100.22', other.email, PASSWORD).expect(200);
   });
+
+  it('should not let a stolen access token guess the password round the backoff', async () => {
+    const owner = await register(http);
+    const change = (from: string, currentPassword: string) =>
+      http()
+        .post('/api/v1/auth/password')
+        .set('X-Forwarded-For', from)
+        .set(...bearer(owner.token))
+        .send({ currentPassword, newPassword: 'a brand new passphrase' });
+    for (let i = 0; i < 3; i += 1) {
+      const wrong = await change('203.0.113.11', `wrong guess ${i}`).expect(401);
+      expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
+    }
+    // The client now waits, even with the right password, and its logins of this email too.
+    const waiting = await change('203.0.113.11', PASSWORD).expect(429);
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(0);
+    await attempt('203.0.113.11', owner.email, PASSWORD).expect(429);
+    // The owner, elsewhere, is not held up.
+    await attempt('198.51.100.23', owner.email, PASSWORD).expect(200);
+  });
 });
 
 describe('HTTP hardening and database limits (e2e)', () => {

@@ -14,6 +14,7 @@ import { FastifyRequest as Request } from 'fastify';
 import { Auth, CurrentUser, Public } from '../access/access.decorators';
 import { AuthenticatedUser } from '../access/principal';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
+import { clientOf } from '../rate-limit/client-address';
 import { AuthService, VerifiedLogin } from './auth.service';
 import { LoginResponseDto, MeResponseDto, SessionTokensDto } from './dto/auth-responses.dto';
 import { LoginDto } from './dto/login.dto';
@@ -80,12 +81,21 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Changed; every session of the account has ended' })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS: the current password is wrong' })
   @ApiBadRequestResponse({ description: 'The new password breaks a rule; the message names it' })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Rate limited per IP, or this client gave a wrong password for this account too often (as a login); see Retry-After',
+  })
   changePassword(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: ChangePasswordDto,
+    @Req() request: Request,
   ): Promise<void> {
-    return this.auth.changePassword(user, dto.currentPassword, dto.newPassword);
+    return this.auth.changePassword(
+      user,
+      dto.currentPassword,
+      dto.newPassword,
+      clientOf(request.ip),
+    );
   }
 
   @Auth()

@@ -152,9 +152,28 @@ export class AuthService {
     }
   }
 
-  async changePassword(actor: AuthenticatedUser, current: string, next: string): Promise<void> {
+  /**
+   * Under the login backoff of this client for this account: a stolen access token must not
+   * become a way to guess the password round it (a wrong current password counts as a failed
+   * login).
+   */
+  async changePassword(
+    actor: AuthenticatedUser,
+    current: string,
+    next: string,
+    client: string,
+  ): Promise<void> {
     const { email } = await this.member(actor);
-    await this.recovery.change(email, current, next);
+    await this.backoff.check(email, client);
+    try {
+      await this.recovery.change(email, current, next);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') {
+        await this.backoff.failed(email, client);
+      }
+      throw error;
+    }
+    await this.backoff.succeeded(email, client);
   }
 
   async me(actor: AuthenticatedUser): Promise<MeResponseDto> {

@@ -680,7 +680,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited per IP; see Retry-After */
+            /** @description Rate limited per IP, or this client gave a wrong password for this account too often (as a login); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
