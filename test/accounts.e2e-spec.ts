@@ -359,6 +359,20 @@ describe('Accounts (e2e)', () => {
     expect(response.body.message).toContain(message);
   });
 
+  it('should refuse a new account whose email only looks like another (fullwidth letters)', async () => {
+    const victim = await register(http);
+    // Its first letter fullwidth ("ｕser-...@example.com"): NFKC folds it back.
+    const fullwidth = String.fromCharCode(0xff41 + victim.email.charCodeAt(0) - 0x61);
+    const lookalike = fullwidth + victim.email.slice(1);
+    const refused = await signUp(lookalike).expect(400);
+    expect(refused.body.code).toBe('VALIDATION_FAILED');
+    expect(refused.body.message).toContain(`write it as ${victim.email}`);
+    // Nothing was made for it, and the real address is as it was.
+    const { rows } = await ctx.db.query(`SELECT 1 FROM accounts WHERE email = $1`, [lookalike]);
+    expect(rows).toHaveLength(0);
+    await login(http, victim.email, PASSWORD, victim.tenant.id);
+  });
+
   it('should treat NFC and NFD spellings of a password as one, and read 72 bytes at most', async () => {
     const email = `${unique('nfkc')}@example.com`;
     const composed = 'crème brûlée à la carte'.normalize('NFC');

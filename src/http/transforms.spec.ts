@@ -1,6 +1,6 @@
 import { IsString, MaxLength } from 'class-validator';
 import { AppError } from '../errors/app-error';
-import { Optional, OptionalNullable } from './transforms';
+import { NewAccountEmail, Optional, OptionalNullable } from './transforms';
 import { validateBody } from './validation';
 
 class Patch {
@@ -12,6 +12,11 @@ class Patch {
   @IsString()
   @MaxLength(5)
   title?: string | null;
+}
+
+class SignUp {
+  @NewAccountEmail()
+  email!: string;
 }
 
 describe(Optional.name, () => {
@@ -35,5 +40,28 @@ describe(OptionalNullable.name, () => {
     expect(validateBody(Patch, { title: null })).toEqual({ title: null });
     expect(validateBody(Patch, { title: 'ok' })).toEqual({ title: 'ok' });
     expect(() => validateBody(Patch, { title: 'too long' })).toThrow('title must be shorter');
+  });
+});
+
+describe(NewAccountEmail.name, () => {
+  it('should trim and lower-case a plain address, and keep non-Latin letters that are NFKC', () => {
+    expect(validateBody(SignUp, { email: ' Alice@Example.com ' })).toEqual({
+      email: 'alice@example.com',
+    });
+    expect(validateBody(SignUp, { email: 'jos\u00e9@example.com' })).toEqual({
+      email: 'jos\u00e9@example.com',
+    });
+  });
+
+  it('should refuse fullwidth and styled letters, naming the address they look like', () => {
+    for (const email of ['\uff56ictim@corp.com', 'victim@corp.com'.replace('v', '\u{1d42f}')]) {
+      expect(() => validateBody(SignUp, { email })).toThrow(
+        'email must not contain fullwidth or styled characters; write it as victim@corp.com',
+      );
+    }
+    // A decomposed accent (NFD) is not NFKC either: the composed spelling is the address.
+    expect(() => validateBody(SignUp, { email: 'jose\u0301@example.com' })).toThrow(
+      'write it as jos\u00e9@example.com',
+    );
   });
 });

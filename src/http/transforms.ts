@@ -70,3 +70,25 @@ export const NormalizedEmail = (): PropertyDecorator =>
     MaxLength(254),
     IsEmail({}, { message: 'email must be a valid email address' }),
   );
+
+/**
+ * The email of a new account: as `NormalizedEmail`, and already in NFKC form. A fullwidth or
+ * styled letter ("ｖictim@corp.com") would make an address that looks like another one in
+ * member lists; refused when an account is made (only then: a login with such an address finds
+ * nothing, and accounts made before keep working).
+ */
+export const NewAccountEmail = (): PropertyDecorator =>
+  applyDecorators(
+    NormalizedEmail(),
+    ValidateBy({
+      name: 'nfkcEmail',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value !== 'string' || value === value.normalize('NFKC'),
+        defaultMessage: (args) => {
+          const value = typeof args?.value === 'string' ? args.value : '';
+          return `email must not contain fullwidth or styled characters; write it as ${value.normalize('NFKC')}`;
+        },
+      },
+    }),
+  );

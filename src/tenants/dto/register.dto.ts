@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
-import { NormalizedEmail, Optional, PasswordBytes, Trim } from '../../http/transforms';
+import { NewAccountEmail, Optional, PasswordBytes, Trim } from '../../http/transforms';
 import { TenantNameField, UsernameField } from '../../names/name-fields';
 import { UserView } from '../../users/dto/user.view';
 import { TenantView } from './tenant.view';
@@ -27,8 +27,11 @@ export class RegisterDto {
   @UsernameField()
   username!: string;
 
-  @ApiProperty({ example: 'alice@example.com' })
-  @NormalizedEmail()
+  @ApiProperty({
+    example: 'alice@example.com',
+    description: 'In NFKC form: no fullwidth or styled letters',
+  })
+  @NewAccountEmail()
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery', minLength: 8, maxLength: 72 })

@@ -419,7 +419,10 @@ export interface components {
              * @example alice
              */
             username: string;
-            /** @example alice@example.com */
+            /**
+             * @description In NFKC form: no fullwidth or styled letters
+             * @example alice@example.com
+             */
             email: string;
             /** @example correct horse battery */
             password: string;
