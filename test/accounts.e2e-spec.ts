@@ -495,9 +495,10 @@ describe('Token mails asked for by strangers (e2e)', () => {
 
   it('should space confirmation mails the same way, counting the one the registration sent', async () => {
     const email = `${unique('unconfirmed')}@example.com`;
+    const tenantName = unique('T');
     await http()
       .post('/api/v1/auth/register')
-      .send({ tenantName: unique('T'), username: unique('u'), email, password: PASSWORD })
+      .send({ tenantName, username: unique('u'), email, password: PASSWORD })
       .expect(201);
     const confirmations = () => mailsTo(email).filter((raw) => raw.includes('Confirm your email'));
     expect(confirmations()).toHaveLength(1);
@@ -507,6 +508,9 @@ describe('Token mails asked for by strangers (e2e)', () => {
     await ask('verify-email/resend', email);
     await ask('verify-email/resend', email);
     expect(confirmations()).toHaveLength(2);
+    // The mail says which account confirming confirms (whoever registered first chose its
+    // password), so the mailbox's owner can tell a stranger's registration from their own.
+    expect(plainText(confirmations()[1])).toContain(`the account registered in "${tenantName}"`);
     await http()
       .post('/api/v1/auth/verify-email')
       .send({ token: latestToken(email, 'Confirm your email') })

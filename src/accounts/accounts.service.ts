@@ -65,6 +65,16 @@ export class AccountsService {
     };
   }
 
+  /** The names of the account's tenants (tenants is a reference table: one shard still). */
+  async tenantNames(email: string, tx?: EntityManager): Promise<string[]> {
+    const rows = await this.global.for(AccountEntity, tx).query<Array<{ name: string }>>(
+      `SELECT t.name FROM login_directory d JOIN tenants t ON t.id = d.tenant_id
+        WHERE d.email = $1 ORDER BY t.name`,
+      [email],
+    );
+    return rows.map((row) => row.name);
+  }
+
   /** As find, with the account's row locked until the transaction ends. */
   async findForUpdate(email: string, tx: EntityManager): Promise<Account | undefined> {
     await this.global

@@ -46,6 +46,7 @@ describe(VerificationService.name, () => {
   let accounts: Record<
     | 'find'
     | 'findForUpdate'
+    | 'tenantNames'
     | 'markVerified'
     | 'removeAllMemberships'
     | 'setPassword'
@@ -78,6 +79,7 @@ describe(VerificationService.name, () => {
     accounts = {
       find: jest.fn(() => Promise.resolve(account())),
       findForUpdate: jest.fn(() => Promise.resolve(account())),
+      tenantNames: jest.fn(() => Promise.resolve(['Acme', 'Globex'])),
       markVerified: recorded('markVerified'),
       removeAllMemberships: recorded('removeAllMemberships'),
       setPassword: recorded('setPassword'),
@@ -115,6 +117,10 @@ describe(VerificationService.name, () => {
       expect(sent.to).toBe(EMAIL);
       expect(sent.text).toContain('Token: the-token\n');
       expect(sent.text).not.toContain('Confirm only if');
+      // Whoever registered first chose the password: the mail says where, so a stranger's
+      // account is not confirmed by mistake.
+      expect(sent.text).toContain('the account registered in "Acme", "Globex"');
+      expect(sent.text).toContain('do not confirm');
     });
 
     it('should mail nothing for a verified or unknown email', async () => {

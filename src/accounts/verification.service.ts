@@ -36,12 +36,13 @@ export class VerificationService {
    * mailed once, by the registration that made it.)
    */
   async resend(email: string): Promise<void> {
-    const token = await this.transactions.run(async (tx) => {
+    const sent = await this.transactions.run(async (tx) => {
       const account = await this.accounts.findForUpdate(email, tx);
       if (!account || account.emailVerifiedAt) return undefined;
-      return this.tokens.issueSpaced(email, 'verify', tx);
+      const token = await this.tokens.issueSpaced(email, 'verify', tx);
+      return token && { token, tenants: await this.accounts.tenantNames(email, tx) };
     });
-    if (token) await this.mail.send(verificationMail(email, token));
+    if (sent) await this.mail.send(verificationMail(email, sent.token, { tenants: sent.tenants }));
   }
 
   async verify(

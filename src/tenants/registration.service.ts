@@ -140,8 +140,12 @@ export class RegistrationService {
       });
     });
     if (token) {
-      const claimed = mode === 'claim' ? dto.tenantName : undefined;
-      await this.mail.send(verificationMail(dto.email, token, claimed));
+      // A first registration's account is in this one tenant so far.
+      const about =
+        mode === 'claim'
+          ? { claimedTenant: answer.tenant.name }
+          : { tenants: [answer.tenant.name] };
+      await this.mail.send(verificationMail(dto.email, token, about));
     }
     return answer;
   }
