@@ -9,8 +9,8 @@ import {
   TenantScopedRepositoryFactory,
   Where,
 } from '../tenancy/tenant-scoped.repository';
+import { InvitationEntity } from '../users/invitation.entity';
 import { MembersService } from '../users/members.service';
-import { InvitationEntity } from './invitation.entity';
 import { hashInvitationCode, InvitationsService } from './invitations.service';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -4,10 +4,10 @@ import { EntityManager, IsNull, MoreThan } from 'typeorm';
 import { AuthenticatedUser } from '../access/principal';
 import { AppError } from '../errors/app-error';
 import { isManager, mayInvite, UserRole } from '../roles/roles';
-import { MembersService } from '../users/members.service';
 import { TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
+import { InvitationEntity } from '../users/invitation.entity';
+import { MembersService } from '../users/members.service';
 import { CreateInvitationDto, InvitationCreatedDto } from './dto/create-invitation.dto';
-import { InvitationEntity } from './invitation.entity';
 
 const DEFAULT_INVITATION_HOURS = 72;
 

@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { UserRole } from '../roles/roles';
 
-/** Distributed by tenant_id and colocated with users. Only a hash of the code is stored. */
+/**
+ * Distributed by tenant_id and colocated with users. Only a hash of the code is stored. Kept
+ * here, beside the members who make invitations, because a member's change of standing
+ * (members.service.ts) revokes them; issuing and redeeming codes is tenants/ (above users/).
+ */
 @Entity({ name: 'invitations' })
 export class InvitationEntity {
   @PrimaryColumn({ name: 'tenant_id', type: 'bigint' })
