@@ -1,12 +1,13 @@
-import { EntityManager, FindOperator, IsNull } from 'typeorm';
+import { EntityManager, FindOperator, IsNull, MoreThan } from 'typeorm';
 import { AuthenticatedUser } from '../access/principal';
 import { AccountsService } from '../accounts/accounts.service';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
-import { UserRole } from '../roles/roles';
+import { InvitableRole, UserRole } from '../roles/roles';
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantContext, TenantContextMissingError } from '../tenancy/tenant-context';
 import { Patch, TenantScopedRepositoryFactory, Where } from '../tenancy/tenant-scoped.repository';
+import { InvitationEntity } from './invitation.entity';
 import { MembersService } from './members.service';
 import { UserEntity } from './user.entity';
 import { UsersService } from './users.service';
@@ -22,6 +23,35 @@ const member = (id: string, role: UserRole): UserEntity => ({
   removedAt: null,
 });
 
+let invitationIds = 0;
+const invitation = (
+  createdBy: string,
+  role: InvitableRole,
+  state: 'pending' | 'used' | 'expired' = 'pending',
+  tenantId = '7',
+): InvitationEntity => ({
+  tenantId,
+  id: String((invitationIds += 1)),
+  codeHash: `h${invitationIds}`,
+  role,
+  createdBy,
+  expiresAt: new Date(Date.now() + (state === 'expired' ? -1 : 1) * 3600_000),
+  usedAt: state === 'used' ? new Date() : null,
+  usedBy: state === 'used' ? '99' : null,
+  createdAt: new Date(0),
+});
+
+/** Whether a row meets scoped-layer criteria: equality, IsNull() and MoreThan(). */
+function meets(row: InvitationEntity, where: Where<InvitationEntity>): boolean {
+  return Object.entries(where).every(([key, criterion]) => {
+    const value = row[key as keyof InvitationEntity];
+    if (!(criterion instanceof FindOperator)) return value === criterion;
+    if (criterion.type === 'isNull') return value === null;
+    if (criterion.type === 'moreThan') return value !== null && value > (criterion.value as Date);
+    throw new Error(`unexpected operator ${criterion.type}`);
+  });
+}
+
 /** The token's idea of the actor; the stored role is what counts. */
 const actor = (userId: string, role: UserRole = 'owner'): AuthenticatedUser => ({
   kind: 'user',
@@ -36,6 +66,9 @@ describe(MembersService.name, () => {
   let tx: EntityManager & { query: jest.Mock };
   let team: Map<string, UserEntity>;
   let repository: { update: jest.Mock; find: jest.Mock };
+  /** Every tenant's invitations, and the scoped repository over them. */
+  let stored: InvitationEntity[];
+  let invitations: { delete: jest.Mock };
   let scoped: { for: jest.Mock };
   let users: { get: jest.Mock };
   let accounts: { removeMembership: jest.Mock };
@@ -73,7 +106,18 @@ describe(MembersService.name, () => {
         Promise.resolve(active().filter((person) => person.role === where.role)),
       ),
     };
-    scoped = { for: jest.fn(() => repository) };
+    stored = [];
+    invitations = {
+      delete: jest.fn((where: Where<InvitationEntity>) => {
+        const { tenantId } = context.require('invitations.delete');
+        const before = stored.length;
+        stored = stored.filter((row) => row.tenantId !== tenantId || !meets(row, where));
+        return Promise.resolve(before - stored.length);
+      }),
+    };
+    scoped = {
+      for: jest.fn((entity: unknown) => (entity === InvitationEntity ? invitations : repository)),
+    };
     users = {
       get: jest.fn((id: string) => {
         const person = team.get(id);
@@ -108,7 +152,16 @@ describe(MembersService.name, () => {
     expect(repository.update).not.toHaveBeenCalled();
     expect(accounts.removeMembership).not.toHaveBeenCalled();
     expect(sessions.revokeSubject).not.toHaveBeenCalled();
+    expect(invitations.delete).not.toHaveBeenCalled();
   };
+  /** What is left of the invitations, as "maker role state" in tenant 7 unless named. */
+  const left = (tenantId = '7') =>
+    stored
+      .filter((row) => row.tenantId === tenantId)
+      .map(
+        (row) =>
+          `${row.createdBy} ${row.role} ${row.usedAt ? 'used' : row.expiresAt.getTime() < Date.now() ? 'expired' : 'pending'}`,
+      );
 
   describe('changeRole', () => {
     it("should let an owner change a role, ending the target's sessions", async () => {
@@ -338,6 +391,92 @@ describe(MembersService.name, () => {
         expect(error).toBeInstanceOf(AppError);
         expect(error).toMatchObject({ code: 'TOKEN_INVALID' });
       });
+    });
+  });
+
+  describe('invitations of a member whose standing changes', () => {
+    it("should revoke a demoted admin's pending invitations, in the transaction, keeping used and expired ones", async () => {
+      stored = [
+        invitation('2', 'member'),
+        invitation('2', 'member', 'used'),
+        invitation('2', 'member', 'expired'),
+        invitation('3', 'member'),
+      ];
+      await inTenant(() => service.changeRole(actor('1'), '2', 'member'));
+      expect(left()).toEqual(['2 member used', '2 member expired', '3 member pending']);
+      expect(scoped.for).toHaveBeenCalledWith(InvitationEntity, tx);
+      expect(invitations.delete).toHaveBeenCalledWith({
+        createdBy: '2',
+        role: 'member',
+        usedAt: IsNull(),
+        expiresAt: MoreThan(expect.any(Date)),
+      });
+    });
+
+    it('should revoke only the admin invitations of an owner stepping down to admin', async () => {
+      team.get('3')!.role = 'owner';
+      stored = [
+        invitation('1', 'admin'),
+        invitation('1', 'member'),
+        invitation('1', 'admin', 'used'),
+      ];
+      await inTenant(() => service.changeRole(actor('3'), '1', 'admin'));
+      expect(left()).toEqual(['1 member pending', '1 admin used']);
+    });
+
+    it('should revoke every pending invitation of an owner demoted to member', async () => {
+      team.get('3')!.role = 'owner';
+      stored = [invitation('1', 'admin'), invitation('1', 'member')];
+      await inTenant(() => service.changeRole(actor('3'), '1', 'member'));
+      expect(left()).toEqual([]);
+    });
+
+    it('should keep what a promoted member may still invite', async () => {
+      stored = [invitation('2', 'member'), invitation('4', 'member')];
+      await inTenant(() => service.changeRole(actor('1'), '2', 'owner'));
+      expect(invitations.delete).not.toHaveBeenCalled();
+      await inTenant(() => service.changeRole(actor('1'), '4', 'admin'));
+      expect(left()).toEqual(['2 member pending', '4 member pending']);
+    });
+
+    it("should revoke a removed admin's pending invitations, keeping the used ones", async () => {
+      stored = [invitation('2', 'member'), invitation('2', 'member', 'used')];
+      await inTenant(() => service.remove(actor('1'), '2'));
+      expect(left()).toEqual(['2 member used']);
+    });
+
+    it('should revoke the pending invitations of an owner who leaves', async () => {
+      team.get('3')!.role = 'owner';
+      stored = [invitation('1', 'admin'), invitation('1', 'member'), invitation('3', 'admin')];
+      await inTenant(() => service.leave(actor('1')));
+      expect(left()).toEqual(['3 admin pending']);
+    });
+
+    it('should revoke nothing when the change is refused', async () => {
+      stored = [invitation('1', 'admin')];
+      await expect(inTenant(() => service.leave(actor('1')))).rejects.toMatchObject({
+        code: 'LAST_OWNER',
+      });
+      expect(left()).toEqual(['1 admin pending']);
+    });
+
+    it('should revoke the pending invitations of each closed unproven membership, in its tenant', async () => {
+      stored = [
+        invitation('1', 'admin'),
+        invitation('1', 'member', 'used'),
+        invitation('30', 'member', 'pending', '8'),
+        // Same user id in another tenant: another person, untouched.
+        invitation('1', 'member', 'pending', '8'),
+      ];
+      await service.closeUnproven(
+        [
+          { tenantId: '7', userId: '1' },
+          { tenantId: '8', userId: '30' },
+        ],
+        tx,
+      );
+      expect(left('7')).toEqual(['1 member used']);
+      expect(left('8')).toEqual(['1 member pending']);
     });
   });
 

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, IsNull } from 'typeorm';
+import { EntityManager, IsNull, MoreThan } from 'typeorm';
 import { AuthenticatedUser } from '../access/principal';
 import { AccountsService, Membership } from '../accounts/accounts.service';
 import { ClaimedMemberships } from '../accounts/verification.service';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
-import { mayChangeRole, mayRemove, UserRole } from '../roles/roles';
+import { INVITABLE_ROLES, mayChangeRole, mayInvite, mayRemove, UserRole } from '../roles/roles';
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
+import { InvitationEntity } from './invitation.entity';
 import { UserEntity } from './user.entity';
 import { UsersService } from './users.service';
 
@@ -18,8 +19,9 @@ const lastOwner = () =>
 /**
  * Managing the members of the current tenant: roles, removal, leaving. Permissions are decided
  * on the actor's role as stored now, not as their token remembers it. A change ends the
- * affected member's sessions; removal keeps the member's row (and their notes' authorship) and
- * closes their login to this tenant.
+ * affected member's sessions and revokes the pending invitations they could no longer make;
+ * removal keeps the member's row (and their notes' authorship) and closes their login to this
+ * tenant.
  */
 @Injectable()
 export class MembersService implements ClaimedMemberships {
@@ -53,6 +55,7 @@ export class MembersService implements ClaimedMemberships {
       if (target.role === 'owner' && (await this.owners(tx)) <= 1) throw lastOwner();
       const [changed] = await this.scoped.for(UserEntity, tx).update({ id }, { role });
       await this.endSessions(target, tx);
+      await this.revokeInvitations(target.id, role, tx);
       return changed;
     });
   }
@@ -84,6 +87,7 @@ export class MembersService implements ClaimedMemberships {
           .for(UserEntity, tx)
           .update({ id: userId, removedAt: IsNull() }, { removedAt: () => 'now()' });
         await this.sessions.revokeSubject({ tenantId, kind: 'user', id: userId }, tx);
+        await this.revokeInvitations(userId, null, tx);
       });
     }
   }
@@ -103,6 +107,30 @@ export class MembersService implements ClaimedMemberships {
     await this.scoped.for(UserEntity, tx).update({ id: target.id }, { removedAt: () => 'now()' });
     await this.accounts.removeMembership(target.email, target.tenantId, tx);
     await this.endSessions(target, tx);
+    await this.revokeInvitations(target.id, null, tx);
+  }
+
+  /**
+   * An invitation works only while its maker could still make it: after a change of standing
+   * (`null`: no longer a member) their pending invitations beyond it are deleted. Deleted, not
+   * marked: nothing lists invitations and no column says "revoked", so a deleted code is simply
+   * unknown, answered like any other invalid one, and no reader can forget to check a flag. Used
+   * ones are their joiners' history and stay; expired ones already work for nobody.
+   */
+  private async revokeInvitations(
+    creator: string,
+    standing: UserRole | null,
+    tx: EntityManager,
+  ): Promise<void> {
+    for (const role of INVITABLE_ROLES) {
+      if (standing !== null && mayInvite(standing, role)) continue;
+      await this.scoped.for(InvitationEntity, tx).delete({
+        createdBy: creator,
+        role,
+        usedAt: IsNull(),
+        expiresAt: MoreThan(new Date()),
+      });
+    }
   }
 
   private endSessions(target: UserEntity, tx: EntityManager): Promise<void> {
