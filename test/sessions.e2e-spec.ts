@@ -1,6 +1,8 @@
 import {
   bearer,
   Http,
+  invite,
+  Member,
   operatorToken,
   OPERATOR,
   PASSWORD,
@@ -226,6 +228,104 @@ describe('Sessions and members (e2e)', () => {
         })
         .expect(201);
       expect(back.body.user.id).toBe(member.user.id);
+    });
+
+    describe('invitations whose maker can no longer make them', () => {
+      const join = (tenantName: string, inviteCode: string) => {
+        const email = `${unique('joiner')}@example.com`;
+        return http()
+          .post('/api/v1/auth/register')
+          .send({ tenantName, username: unique('joiner'), email, password: PASSWORD, inviteCode });
+      };
+      const members = async (tenantId: string): Promise<number> =>
+        Number(
+          (
+            await ctx.db.query(
+              'SELECT count(*) AS n FROM users WHERE tenant_id = $1 AND removed_at IS NULL',
+              [tenantId],
+            )
+          ).rows[0].n,
+        );
+      /** A revoked code answers exactly like one that never existed, and lets nobody in. */
+      const expectRefused = async (tenant: { id: string; name: string }, code: string) => {
+        const before = await members(tenant.id);
+        const unknown = await join(tenant.name, `never-issued-${unique('c')}`).expect(403);
+        const refused = await join(tenant.name, code).expect(403);
+        expect(refused.body.code).toBe('INVITATION_INVALID');
+        expect(refused.body.message).toBe(unknown.body.message);
+        expect(await members(tenant.id)).toBe(before);
+      };
+      const demote = (owner: Member, id: string, role: string) =>
+        http()
+          .patch(`/api/v1/users/${id}`)
+          .set(...bearer(owner.token))
+          .send({ role })
+          .expect(200);
+
+      it("should stop an admin's invitation once the admin is demoted to member", async () => {
+        const { owner, admin } = await tenantWithRoles(http);
+        const code = await invite(http, admin.token);
+        await demote(owner, admin.user.id, 'member');
+        await expectRefused(owner.tenant, code);
+      });
+
+      it("should stop an admin's invitation once the admin is removed", async () => {
+        const { owner, admin } = await tenantWithRoles(http);
+        const code = await invite(http, admin.token);
+        await http()
+          .delete(`/api/v1/users/${admin.user.id}`)
+          .set(...bearer(owner.token))
+          .expect(204);
+        await expectRefused(owner.tenant, code);
+      });
+
+      it("should stop an owner's admin invitation once they step down to admin, not their member invitation", async () => {
+        const { owner, admin } = await tenantWithRoles(http);
+        const asAdmin = await invite(http, owner.token, 'admin');
+        const asMember = await invite(http, owner.token, 'member');
+        await demote(owner, admin.user.id, 'owner');
+        await demote(owner, owner.user.id, 'admin');
+        await expectRefused(owner.tenant, asAdmin);
+        const joined = await join(owner.tenant.name, asMember).expect(201);
+        expect(joined.body.user.role).toBe('member');
+      });
+
+      it('should stop the invitations of an owner who leaves', async () => {
+        const { owner, admin } = await tenantWithRoles(http);
+        const code = await invite(http, owner.token, 'admin');
+        await demote(owner, admin.user.id, 'owner');
+        await http()
+          .post('/api/v1/tenants/current/leave')
+          .set(...bearer(owner.token))
+          .expect(204);
+        await expectRefused(owner.tenant, code);
+      });
+
+      it('should keep an invitation already used as it was while the pending one stops', async () => {
+        const { owner, admin } = await tenantWithRoles(http);
+        const code = await invite(http, admin.token);
+        const pending = await invite(http, admin.token);
+        const joined = await join(owner.tenant.name, code).expect(201);
+        const used = () =>
+          ctx.db.query(
+            `SELECT role, used_at, used_by::text, expires_at FROM invitations
+              WHERE tenant_id = $1 AND code_hash = encode(sha256(convert_to($2, 'UTF8')), 'hex')`,
+            [owner.tenant.id, code],
+          );
+        const before = (await used()).rows;
+        expect(before).toEqual([expect.objectContaining({ used_by: joined.body.user.id })]);
+        await demote(owner, admin.user.id, 'member');
+        await http()
+          .delete(`/api/v1/users/${admin.user.id}`)
+          .set(...bearer(owner.token))
+          .expect(204);
+        expect((await used()).rows).toEqual(before);
+        await expectRefused(owner.tenant, pending);
+        await http()
+          .get(`/api/v1/users/${joined.body.user.id}`)
+          .set(...bearer(owner.token))
+          .expect(200);
+      });
     });
 
     it("should answer a removed member's token on the account routes with 401, not 404", async () => {
