@@ -52,6 +52,7 @@ describe(InvitationsService.name, () => {
     >;
   };
   let factory: { for: jest.Mock };
+  let members: { asMember: jest.Mock };
   let service: InvitationsService;
 
   beforeEach(() => {
@@ -68,8 +69,11 @@ describe(InvitationsService.name, () => {
     };
     factory = { for: jest.fn(() => invitations) };
     // The actor's role as stored now: the same as in the token here (demotion is an e2e case).
-    const members = {
-      actor: jest.fn((who: AuthenticatedUser) => Promise.resolve({ role: who.role })),
+    members = {
+      asMember: jest.fn(
+        (who: AuthenticatedUser, work: (me: { role: UserRole }, tx: EntityManager) => unknown) =>
+          work({ role: who.role }, tx),
+      ),
     };
     service = new InvitationsService(
       factory as unknown as TenantScopedRepositoryFactory,
@@ -104,6 +108,12 @@ describe(InvitationsService.name, () => {
       expect(invitations.insert).toHaveBeenCalledWith(
         expect.objectContaining({ role: invited, createdBy: '42' }),
       );
+    });
+
+    it("should insert under the members lock, in its transaction, as the actor's stored role", async () => {
+      await service.create(actor('owner'), { role: 'admin' });
+      expect(members.asMember).toHaveBeenCalledWith(actor('owner'), expect.any(Function));
+      expect(factory.for).toHaveBeenCalledWith(InvitationEntity, tx);
     });
 
     it('should store only the sha256 hash of the code it hands out', async () => {

@@ -37,23 +37,25 @@ export class InvitationsService {
 
   async create(actor: AuthenticatedUser, dto: CreateInvitationDto): Promise<InvitationCreatedDto> {
     const role = dto.role ?? 'member';
-    // The role as stored now: a token issued before a demotion still says admin.
-    const { role: actorRole } = await this.members.actor(actor);
-    if (!isManager(actorRole)) {
-      throw new AppError('FORBIDDEN', 'Only owners and admins invite');
-    }
-    if (!mayInvite(actorRole, role)) {
-      throw new AppError('FORBIDDEN', 'Only the tenant owner can invite admins');
-    }
-    const code = randomBytes(24).toString('base64url');
-    const hours = dto.expiresInHours ?? DEFAULT_INVITATION_HOURS;
-    const invitation = await this.scoped.for(InvitationEntity).insert({
-      codeHash: hashInvitationCode(code),
-      role,
-      createdBy: actor.userId,
-      expiresAt: new Date(Date.now() + hours * 3600_000),
+    // The role as stored now (a token issued before a demotion still says admin), and held: a
+    // demotion waits for this insert, then revokes it, instead of missing it.
+    return this.members.asMember(actor, async ({ role: actorRole }, tx) => {
+      if (!isManager(actorRole)) {
+        throw new AppError('FORBIDDEN', 'Only owners and admins invite');
+      }
+      if (!mayInvite(actorRole, role)) {
+        throw new AppError('FORBIDDEN', 'Only the tenant owner can invite admins');
+      }
+      const code = randomBytes(24).toString('base64url');
+      const hours = dto.expiresInHours ?? DEFAULT_INVITATION_HOURS;
+      const invitation = await this.scoped.for(InvitationEntity, tx).insert({
+        codeHash: hashInvitationCode(code),
+        role,
+        createdBy: actor.userId,
+        expiresAt: new Date(Date.now() + hours * 3600_000),
+      });
+      return { code, expiresAt: invitation.expiresAt, role };
     });
-    return { code, expiresAt: invitation.expiresAt, role };
   }
 
   /** The role an unused, unexpired invitation of the current tenant grants. */

@@ -490,6 +490,33 @@ describe(MembersService.name, () => {
     });
   });
 
+  describe('asMember', () => {
+    it('should run the work under the members lock, with the stored actor and the transaction', async () => {
+      team.get('2')!.role = 'member';
+      const work = jest.fn((me: UserEntity, manager: EntityManager) => {
+        expect(tx.query).toHaveBeenCalledWith(
+          `SELECT pg_advisory_xact_lock(hashtext('members:' || $1::text))`,
+          ['7'],
+        );
+        expect(manager).toBe(tx);
+        return Promise.resolve(me.role);
+      });
+      await expect(inTenant(() => service.asMember(actor('2', 'admin'), work))).resolves.toBe(
+        'member',
+      );
+      expect(users.get).toHaveBeenCalledWith('2', tx);
+    });
+
+    it('should answer UNAUTHENTICATED without running the work for a removed actor', async () => {
+      team.get('2')!.removedAt = new Date(0);
+      const work = jest.fn();
+      await expect(
+        inTenant(() => service.asMember(actor('2', 'admin'), work)),
+      ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect(work).not.toHaveBeenCalled();
+    });
+  });
+
   it("should serialise changes with a lock on the tenant's members, in the transaction", async () => {
     await inTenant(() => service.leave(actor('5')));
     expect(tx.query).toHaveBeenCalledWith(

@@ -44,6 +44,17 @@ export class MembersService implements ClaimedMemberships {
     });
   }
 
+  /**
+   * Runs `work` with the actor as stored now, under the members lock: what the actor makes with
+   * their role (an invitation) cannot slip in beside a demotion or removal that would revoke it.
+   */
+  asMember<T>(
+    actor: AuthenticatedUser,
+    work: (me: UserEntity, tx: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.locked(async (tx) => work(await this.actor(actor, tx), tx));
+  }
+
   async changeRole(actor: AuthenticatedUser, id: string, role: UserRole): Promise<UserEntity> {
     return this.locked(async (tx) => {
       const me = await this.actor(actor, tx);
