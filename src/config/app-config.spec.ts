@@ -104,6 +104,20 @@ describe('operator settings', () => {
       problems({ ...base, ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'a long operator pw' })[0],
     ).toContain('ADMIN_EMAIL must be an email address');
   });
+
+  it.each([
+    // 12 bytes as typed, 4 once NFKC folds the full-width letters: what would be hashed.
+    ['\uff41\uff42\uff43\uff44', 'ADMIN_PASSWORD must be 12 to 72 bytes long'],
+    // 72 bytes as typed, 288 in NFKC form: bcrypt would silently drop most of it.
+    ['\u337f'.repeat(24), 'ADMIN_PASSWORD must be 12 to 72 bytes long'],
+    ['OPS@example.com', 'ADMIN_PASSWORD must not be the email address'],
+    ['passwordpassword', 'ADMIN_PASSWORD is one of the most common passwords; choose another'],
+    ['abababababab', 'ADMIN_PASSWORD must use at least 3 different characters'],
+  ])('should refuse to start with the ADMIN_PASSWORD %j, saying why', (password, message) => {
+    expect(problems({ ...base, ADMIN_EMAIL: 'ops@example.com', ADMIN_PASSWORD: password })).toEqual(
+      [message],
+    );
+  });
 });
 
 describe('the environment schema', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EMAIL_SHAPE, normalizeEmail } from '../credentials/email';
+import { operatorPasswordProblem } from '../credentials/password-policy';
 import { Env, NODE_ENVS, readEnvironment, SHARD_TRANSFER_MODES } from './environment';
 
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -65,7 +66,6 @@ export class ConfigError extends Error {
 const MIN_SECRET_LENGTH = 32;
 // Production keeps a floor that makes offline guessing expensive; tests may go down to 4.
 const BCRYPT_MIN_PRODUCTION_COST = 12;
-export const MIN_OPERATOR_PASSWORD = 12;
 
 /**
  * A Redis command without an answer within this time fails, and its caller counts in memory (see
@@ -111,13 +111,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const adminEmail = normalizeEmail(e.ADMIN_EMAIL ?? '');
   const adminPassword = e.ADMIN_PASSWORD ?? '';
   if (adminEmail || adminPassword) {
-    const bytes = Buffer.byteLength(adminPassword);
+    // The same rules as the operator CLI: the NFKC length, not the email, not a common password.
+    const refused = operatorPasswordProblem(adminPassword, adminEmail, 'ADMIN_PASSWORD');
     if (!adminEmail || !adminPassword) {
       problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
     } else if (!EMAIL_SHAPE.test(adminEmail)) {
       problems.push('ADMIN_EMAIL must be an email address');
-    } else if (bytes < MIN_OPERATOR_PASSWORD || bytes > 72) {
-      problems.push(`ADMIN_PASSWORD must be ${MIN_OPERATOR_PASSWORD} to 72 bytes long`);
+    } else if (refused) {
+      problems.push(refused);
     } else {
       bootstrapOperator = { email: adminEmail, password: adminPassword };
     }

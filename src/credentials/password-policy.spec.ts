@@ -1,4 +1,4 @@
-import { passwordProblem } from './password-policy';
+import { operatorPasswordProblem, passwordProblem } from './password-policy';
 
 const EMAIL = 'alice@example.com';
 
@@ -51,5 +51,45 @@ describe(passwordProblem.name, () => {
 
   it('should allow 3 different characters when the password is not common', () => {
     expect(passwordProblem('xyzzyxzyxzyzxy', EMAIL)).toBeUndefined();
+  });
+});
+
+describe(operatorPasswordProblem.name, () => {
+  const OPS = 'ops@example.com';
+
+  it('should allow a long passphrase', () => {
+    expect(operatorPasswordProblem('a long operator password', OPS)).toBeUndefined();
+  });
+
+  it.each([
+    ['too short', 'elevenbytes'],
+    ['too long', 'x'.repeat(70) + 'yz!'],
+    // 12 bytes as typed, 4 once NFKC folds the full-width letters: what would be hashed.
+    ['short only in NFKC form', '\uff41\uff42\uff43\uff44'],
+    // 72 bytes as typed, 288 in NFKC form (each ㍿ is 株式会社): bcrypt would drop the rest.
+    ['long only in NFKC form', '\u337f'.repeat(24)],
+  ])('should refuse a password %s, counting the bytes of its NFKC form', (_, password) => {
+    expect(operatorPasswordProblem(password, OPS)).toBe('password must be 12 to 72 bytes long');
+  });
+
+  it('should refuse what tenant passwords may not be either', () => {
+    expect(operatorPasswordProblem('Ops@Example.com', OPS)).toBe(
+      'password must not be the email address',
+    );
+    expect(operatorPasswordProblem('PasswordPassword', OPS)).toBe(
+      'password is one of the most common passwords; choose another',
+    );
+    expect(operatorPasswordProblem('abababababab', OPS)).toBe(
+      'password must use at least 3 different characters',
+    );
+  });
+
+  it('should name the password as told', () => {
+    expect(operatorPasswordProblem('short', OPS, 'ADMIN_PASSWORD')).toBe(
+      'ADMIN_PASSWORD must be 12 to 72 bytes long',
+    );
+    expect(operatorPasswordProblem('ops@example.com', OPS, 'ADMIN_PASSWORD')).toBe(
+      'ADMIN_PASSWORD must not be the email address',
+    );
   });
 });

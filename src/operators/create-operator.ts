@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { MIN_OPERATOR_PASSWORD } from '../config/app-config';
 import { EMAIL_SHAPE, normalizeEmail } from '../credentials/email';
-import { PASSWORD_MAX_BYTES } from '../credentials/passwords';
+import { operatorPasswordProblem } from '../credentials/password-policy';
 import { OperatorsCliModule } from './operators-cli.module';
 import { OperatorsService } from './operators.service';
 
@@ -27,12 +26,9 @@ async function main(): Promise<void> {
     throw new Error('usage: create-operator <email>  (password from OPERATOR_PASSWORD or stdin)');
   }
   const password = await readPassword();
-  const bytes = Buffer.byteLength(password);
-  if (bytes < MIN_OPERATOR_PASSWORD || bytes > PASSWORD_MAX_BYTES) {
-    throw new Error(
-      `the password must be ${MIN_OPERATOR_PASSWORD} to ${PASSWORD_MAX_BYTES} bytes long`,
-    );
-  }
+  // Checked before anything connects; the same rules as ADMIN_PASSWORD (config/app-config.ts).
+  const problem = operatorPasswordProblem(password, email, 'the password');
+  if (problem) throw new Error(problem);
   const app = await NestFactory.createApplicationContext(OperatorsCliModule, {
     logger: ['error', 'warn'],
   });
