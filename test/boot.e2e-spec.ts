@@ -39,6 +39,19 @@ describe('Boot-time configuration (e2e)', () => {
     expect(output).not.toContain('listening');
   });
 
+  it('should refuse to start with an ADMIN_PASSWORD that breaks the password policy', async () => {
+    const { code, output } = await boot({
+      ...database,
+      NODE_ENV: 'test',
+      JWT_SECRET: 'x'.repeat(40),
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'passwordpassword',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('ADMIN_PASSWORD is one of the most common passwords');
+    expect(output).not.toContain('listening');
+  });
+
   it('should refuse a weak secret and a missing database URL, naming both', async () => {
     const { code, output } = await boot({ NODE_ENV: 'production', JWT_SECRET: 'secret' });
     expect(code).toBe(1);
@@ -83,5 +96,32 @@ describe('Operator CLI (e2e)', () => {
     });
     expect(short.code).toBe(1);
     expect(short.output).toContain('12 to 72 bytes');
+  });
+
+  it('should refuse a password that breaks the policy, saying why, and create no one', async () => {
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: process.env.E2E_APP_DATABASE_URL,
+      JWT_SECRET: 'x'.repeat(40),
+      BCRYPT_COST: '4',
+    };
+    const email = `${unique('ops')}@example.com`;
+    for (const [password, message] of [
+      // 72 bytes as typed, 288 in NFKC form: bcrypt would hash only the first quarter.
+      ['\u337f'.repeat(24), 'the password must be 12 to 72 bytes long'],
+      [email.toUpperCase(), 'the password must not be the email address'],
+      ['passwordpassword', 'the password is one of the most common passwords'],
+    ]) {
+      const refused = await run('src/operators/create-operator.ts', [email], {
+        ...env,
+        OPERATOR_PASSWORD: password,
+      });
+      expect({ code: refused.code, output: refused.output }).toEqual({
+        code: 1,
+        output: expect.stringContaining(message),
+      });
+    }
+    const { rows } = await ctx.db.query('SELECT 1 FROM operators WHERE email = $1', [email]);
+    expect(rows).toHaveLength(0);
   });
 });
