@@ -35,7 +35,7 @@ export class MembersService implements ClaimedMemberships {
   ) {}
 
   /** The actor as a current member, or 401 when they are no longer one. */
-  async actor(actor: AuthenticatedUser, tx?: EntityManager): Promise<UserEntity> {
+  private async actor(actor: AuthenticatedUser, tx?: EntityManager): Promise<UserEntity> {
     return this.users.get(actor.userId, tx).catch((error: unknown) => {
       if (error instanceof AppError && error.code === 'USER_NOT_FOUND') {
         throw new AppError('UNAUTHENTICATED', 'You are no longer a member of this tenant');
