@@ -7,7 +7,9 @@ import {
   Http,
   Member,
   operatorToken,
+  PASSWORD,
   register,
+  unique,
 } from './harness/e2e';
 import { DedicatedCluster, startDedicatedCluster } from './harness/test-database';
 import { allNoteIds, startTraffic } from './harness/traffic';
@@ -214,6 +216,25 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
     expect((await nodes()).map((n) => n.id)).toEqual(all.map((n) => n.id));
   });
 
+  /**
+   * Registrations sent together, so they run on many pooled sessions at once; each is a
+   * transaction on every node (the tenants table is a reference table).
+   */
+  const registrationsAtOnce = (count = 12): Promise<number[]> =>
+    Promise.all(
+      Array.from({ length: count }, () =>
+        http()
+          .post('/api/v1/auth/register')
+          .send({
+            tenantName: unique('Everywhere'),
+            username: unique('u'),
+            email: `${unique('everywhere')}@example.com`,
+            password: PASSWORD,
+          })
+          .then((response) => response.status),
+      ),
+    );
+
   it('[citus] should keep serving the tenants on the other worker while one is down, and recover when it returns', async () => {
     const workers = (await nodes()).filter((n) => n.role === 'worker');
     const [up, down] = workers;
@@ -221,6 +242,8 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
     if (!downNode) throw new Error('the worker is not one of this cluster');
     const [onUp, onDown] = await tenantsOn([up.port, down.port]);
     const kept = (await write(onDown, 'before the outage').expect(201)).body.id as string;
+    // Every pooled session opens (and Citus keeps) a connection to each worker.
+    expect(await registrationsAtOnce()).toEqual(Array.from({ length: 12 }, () => 201));
 
     cluster.stopNode(downNode.name, 'immediate');
     try {
@@ -273,6 +296,9 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
       .set(...bearer(onDown.token))
       .expect(200);
     expect((await http().get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
+    // Each pooled session still holds a connection to the worker from before its restart, which
+    // fails on first use: registrations at once land on every session, and all succeed.
+    expect(await registrationsAtOnce()).toEqual(Array.from({ length: 12 }, () => 201));
   }, 120_000);
 
   it('[citus] should answer 503 while the coordinator restarts, reconnect by itself and lose no acknowledged write', async () => {

@@ -1,6 +1,6 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { databaseOutage } from './outage';
+import { brokenNodeConnection, databaseOutage } from './outage';
 import { sqlState } from './pg-errors';
 
 /** What node-postgres raises for a server ErrorResponse. */
@@ -21,6 +21,22 @@ describe(databaseOutage.name, () => {
     );
     expect(databaseOutage(citus)).toMatchObject({ code: 'NODE_UNAVAILABLE' });
     expect(databaseOutage(serverError('08001'))).toMatchObject({ code: 'NODE_UNAVAILABLE' });
+  });
+
+  it("should read Citus' failure of a broken worker connection as a node outage, and only that XX000", () => {
+    const broken = serverError(
+      'XX000',
+      'failure on connection marked as essential: 10.0.0.12:5432',
+    );
+    expect(brokenNodeConnection(broken)).toBe(true);
+    expect(databaseOutage(broken)).toMatchObject({ code: 'NODE_UNAVAILABLE' });
+    const bug = serverError('XX000', 'cache lookup failed for relation 1234');
+    expect(brokenNodeConnection(bug)).toBe(false);
+    expect(databaseOutage(bug)).toBeUndefined();
+    // The wording with another SQLSTATE is not Citus' error.
+    expect(
+      brokenNodeConnection(serverError('22000', 'failure on connection marked as essential: x:1')),
+    ).toBe(false);
   });
 
   it.each(['57P01', '57P02', '57P03'])(

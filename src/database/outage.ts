@@ -41,15 +41,30 @@ const DATABASE_DOWN: Outage = {
 };
 
 /**
+ * Citus' error when a connection to a worker that it had kept open for this session broke
+ * (the worker restarted or went away since) while a transaction needed it: no SQLSTATE of its
+ * own (XX000), only this wording (remote_transaction.c). Nothing of the transaction committed.
+ */
+const BROKEN_NODE_CONNECTION = /^failure on connection marked as essential: /;
+
+export function brokenNodeConnection(error: unknown): boolean {
+  if (sqlState(error) !== 'XX000') return false;
+  const source = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  const message = (source as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && BROKEN_NODE_CONNECTION.test(message);
+}
+
+/**
  * Whether an error means part of the database is down rather than a bug or a bad request:
- * - SQLSTATE class 08 from the coordinator: it could not reach a worker (Citus reports 08006);
+ * - SQLSTATE class 08 from the coordinator: it could not reach a worker (Citus reports 08006),
+ *   and Citus' XX000 for a broken connection to a worker (`brokenNodeConnection`);
  * - 57P01-57P03: the server is shutting down, crashed or is starting up (a restart);
  * - no answer from the server at all: a socket error or a dropped / timed-out connection.
  */
 export function databaseOutage(error: unknown): Outage | undefined {
   const state = sqlState(error);
   if (state !== undefined) {
-    if (state.startsWith('08')) return NODE_DOWN;
+    if (state.startsWith('08') || brokenNodeConnection(error)) return NODE_DOWN;
     if (state === '57P01' || state === '57P02' || state === '57P03') return DATABASE_DOWN;
     return undefined;
   }
