@@ -4,6 +4,8 @@ import { PasswordHasher } from '../credentials/passwords';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { MailService } from '../mail/mail.service';
+import { LoginBackoff } from '../rate-limit/login-backoff';
+import { MemoryLoginBackoffStore } from '../rate-limit/login-backoff-store';
 import { SessionsService } from '../sessions/sessions.service';
 import { Account, AccountsService } from './accounts.service';
 import { EmailTokenEntity } from './email-token.entity';
@@ -18,6 +20,7 @@ const config: AppConfig = loadConfig({
 
 const EMAIL = 'alice@example.com';
 const NEXT = 'a brand new passphrase';
+const CLIENT = '10.0.0.1';
 
 describe(assertPasswordAllowed.name, () => {
   it('should refuse a password against the policy with VALIDATION_FAILED naming the problem', () => {
@@ -53,6 +56,7 @@ describe(PasswordRecoveryService.name, () => {
   let tokens: Record<'issueSpaced' | 'emailOf' | 'consume' | 'revokeAll', jest.Mock>;
   let sessions: { revokeSubject: jest.Mock };
   let mail: { send: jest.Mock };
+  let backoff: LoginBackoff;
   let service: PasswordRecoveryService;
 
   beforeAll(async () => {
@@ -92,6 +96,7 @@ describe(PasswordRecoveryService.name, () => {
     };
     sessions = { revokeSubject: jest.fn(() => Promise.resolve()) };
     mail = { send: jest.fn(() => Promise.resolve(true)) };
+    backoff = new LoginBackoff(new MemoryLoginBackoffStore(config.rateLimit.perEmail));
     service = new PasswordRecoveryService(
       transactions as unknown as Transactions,
       accounts as unknown as AccountsService,
@@ -99,6 +104,7 @@ describe(PasswordRecoveryService.name, () => {
       sessions as unknown as SessionsService,
       passwords,
       mail as unknown as MailService,
+      backoff,
     );
   });
 
@@ -228,7 +234,7 @@ describe(PasswordRecoveryService.name, () => {
 
   describe('change', () => {
     it('should set the new password and end every session of every membership', async () => {
-      await service.change(EMAIL, 'the current password', NEXT);
+      await service.change(EMAIL, 'the current password', NEXT, CLIENT);
       await expectPasswordSetTo(NEXT);
       expectEverySessionEnded();
       expect(accounts.markVerified).not.toHaveBeenCalled();
@@ -238,7 +244,7 @@ describe(PasswordRecoveryService.name, () => {
       ['a wrong current password', 'not the current password'],
       ["a membership's pre-migration password", 'old one'],
     ])('should refuse %s with INVALID_CREDENTIALS', async (_, given) => {
-      await expect(service.change(EMAIL, given, NEXT)).rejects.toMatchObject({
+      await expect(service.change(EMAIL, given, NEXT, CLIENT)).rejects.toMatchObject({
         code: 'INVALID_CREDENTIALS',
       });
       expect(accounts.setPassword).not.toHaveBeenCalled();
@@ -248,7 +254,9 @@ describe(PasswordRecoveryService.name, () => {
     it('should refuse, changing nothing, when the password was replaced after the check', async () => {
       // A confirmed claim, a reset or another change between the check and the transaction.
       accounts.setPassword.mockResolvedValue(false);
-      await expect(service.change(EMAIL, 'the current password', NEXT)).rejects.toMatchObject({
+      await expect(
+        service.change(EMAIL, 'the current password', NEXT, CLIENT),
+      ).rejects.toMatchObject({
         code: 'INVALID_CREDENTIALS',
       });
       const [, , , replacing] = accounts.setPassword.mock.calls[0] as unknown[];
@@ -258,14 +266,39 @@ describe(PasswordRecoveryService.name, () => {
 
     it('should refuse when there is no account', async () => {
       accounts.find.mockResolvedValue(undefined);
-      await expect(service.change(EMAIL, 'the current password', NEXT)).rejects.toMatchObject({
+      await expect(
+        service.change(EMAIL, 'the current password', NEXT, CLIENT),
+      ).rejects.toMatchObject({
         code: 'INVALID_CREDENTIALS',
       });
     });
 
+    it('should count a wrong current password as a failed login of this client, and then wait', async () => {
+      const change = (client = CLIENT) => service.change(EMAIL, 'wrong', NEXT, client);
+      for (let i = 0; i < config.rateLimit.perEmail; i += 1) {
+        await expect(change()).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+      }
+      accounts.isPassword.mockClear();
+      await expect(change()).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      expect(accounts.isPassword).not.toHaveBeenCalled();
+      // The login of this email from this client waits too; another client does not.
+      await expect(backoff.check(EMAIL, CLIENT)).rejects.toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+      });
+      await expect(change('10.0.0.2')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    });
+
+    it('should not count a new password that breaks a rule as a failure', async () => {
+      for (let i = 0; i < config.rateLimit.perEmail + 1; i += 1) {
+        await expect(
+          service.change(EMAIL, 'the current password', 'x', CLIENT),
+        ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
+    });
+
     it('should refuse a new password against the policy', async () => {
       await expect(
-        service.change(EMAIL, 'the current password', 'password1'),
+        service.change(EMAIL, 'the current password', 'password1', CLIENT),
       ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
       expect(accounts.setPassword).not.toHaveBeenCalled();
       expect(transactions.run).not.toHaveBeenCalled();

@@ -5,6 +5,7 @@ import { PasswordHasher } from '../credentials/passwords';
 import { Transactions } from '../database/global-repositories';
 import { AppError } from '../errors/app-error';
 import { MailService } from '../mail/mail.service';
+import { LoginBackoff } from '../rate-limit/login-backoff';
 import { SessionsService } from '../sessions/sessions.service';
 import { resetMail } from './account-mail';
 import { Account, AccountsService } from './accounts.service';
@@ -26,6 +27,7 @@ export class PasswordRecoveryService {
     private readonly sessions: SessionsService,
     private readonly passwords: PasswordHasher,
     private readonly mail: MailService,
+    private readonly backoff: LoginBackoff,
   ) {}
 
   /**
@@ -57,9 +59,16 @@ export class PasswordRecoveryService {
     });
   }
 
-  async change(email: string, current: string, next: string): Promise<void> {
+  /**
+   * The current password is checked as a login would be, under this client's backoff: a stolen
+   * access token must not become a way to guess the password round it.
+   */
+  async change(email: string, current: string, next: string, client: string): Promise<void> {
     const account = await this.accounts.find(email);
-    if (!account || !(await this.accounts.isPassword(account, current))) {
+    const right =
+      account &&
+      (await this.backoff.attempt(email, client, () => this.accounts.isPassword(account, current)));
+    if (!account || !right) {
       throw new AppError('INVALID_CREDENTIALS', 'The current password is not right');
     }
     assertPasswordAllowed(next, email);

@@ -387,37 +387,7 @@ describe(AuthService.name, () => {
       await context.run({ tenantId: '1' }, () =>
         service.changePassword(actor, 'cur', 'next', '10.0.0.1'),
       );
-      expect(recovery.change).toHaveBeenCalledWith(EMAIL, 'cur', 'next');
-    });
-
-    it('should count a wrong current password as a failed login of this client, and then wait', async () => {
-      const change = (client = '10.0.0.1') =>
-        context.run({ tenantId: '1' }, () =>
-          service.changePassword(actor, 'wrong', 'next', client),
-        );
-      recovery.change.mockRejectedValue(
-        new AppError('INVALID_CREDENTIALS', 'The current password is not right'),
-      );
-      for (let i = 0; i < config.rateLimit.perEmail; i += 1) {
-        await expect(change()).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-      }
-      recovery.change.mockClear();
-      await expect(change()).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
-      expect(recovery.change).not.toHaveBeenCalled();
-      // The login of this email from this client waits too; another client does not.
-      await expect(login('right password')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
-      await expect(change('10.0.0.2')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    });
-
-    it('should not count a new password that breaks a rule as a failure', async () => {
-      recovery.change.mockRejectedValue(new AppError('VALIDATION_FAILED', 'too short'));
-      for (let i = 0; i < config.rateLimit.perEmail + 1; i += 1) {
-        await expect(
-          context.run({ tenantId: '1' }, () =>
-            service.changePassword(actor, 'cur', 'x', '10.0.0.1'),
-          ),
-        ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-      }
+      expect(recovery.change).toHaveBeenCalledWith(EMAIL, 'cur', 'next', '10.0.0.1');
     });
   });
 });

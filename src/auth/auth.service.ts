@@ -152,11 +152,7 @@ export class AuthService {
     }
   }
 
-  /**
-   * Under the login backoff of this client for this account: a stolen access token must not
-   * become a way to guess the password round it (a wrong current password counts as a failed
-   * login).
-   */
+  /** The current password is checked under the login backoff (PasswordRecoveryService.change). */
   async changePassword(
     actor: AuthenticatedUser,
     current: string,
@@ -164,16 +160,7 @@ export class AuthService {
     client: string,
   ): Promise<void> {
     const { email } = await this.member(actor);
-    await this.backoff.check(email, client);
-    try {
-      await this.recovery.change(email, current, next);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') {
-        await this.backoff.failed(email, client);
-      }
-      throw error;
-    }
-    await this.backoff.succeeded(email, client);
+    await this.recovery.change(email, current, next, client);
   }
 
   async me(actor: AuthenticatedUser): Promise<MeResponseDto> {

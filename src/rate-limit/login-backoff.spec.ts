@@ -65,3 +65,23 @@ describe(LoginBackoff.name, () => {
     await expect(refusal(backoff, 'A', T0)).resolves.toBeUndefined();
   });
 });
+
+describe('LoginBackoff.attempt', () => {
+  it('should record a wrong password as a failure, a right one as a success, and run none while waiting', async () => {
+    const backoff = new LoginBackoff(new MemoryLoginBackoffStore(N));
+    const wrong = jest.fn(() => Promise.resolve(false));
+    for (let i = 0; i < N; i += 1) {
+      await expect(backoff.attempt(EMAIL, 'a', wrong)).resolves.toBe(false);
+    }
+    const right = jest.fn(() => Promise.resolve(true));
+    await expect(backoff.attempt(EMAIL, 'a', right)).rejects.toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+    });
+    expect(right).not.toHaveBeenCalled();
+    // Another client is not held up, and its success clears only its own failures.
+    await expect(backoff.attempt(EMAIL, 'b', wrong)).resolves.toBe(false);
+    await expect(backoff.attempt(EMAIL, 'b', right)).resolves.toBe(true);
+    await expect(refusal(backoff, 'b', Date.now())).resolves.toBeUndefined();
+    await expect(refusal(backoff, 'a', Date.now())).resolves.toBeDefined();
+  });
+});

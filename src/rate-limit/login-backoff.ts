@@ -30,6 +30,18 @@ export class LoginBackoff {
     }
   }
 
+  /**
+   * A password check outside the login (joining a further tenant, changing the password) counted
+   * as a login: waits while this client must (429), then records the outcome. Otherwise such a
+   * check would be a way to guess the password round the backoff.
+   */
+  async attempt(email: string, client: string, check: () => Promise<boolean>): Promise<boolean> {
+    await this.check(email, client);
+    const right = await check();
+    await (right ? this.succeeded(email, client) : this.failed(email, client));
+    return right;
+  }
+
   failed(email: string, client: string, now = Date.now()): Promise<void> {
     return this.store.failed(email, client, now);
   }

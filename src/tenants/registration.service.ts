@@ -184,19 +184,11 @@ export class RegistrationService {
     }
   }
 
-  /**
-   * Whether this is the account's password, checked as a login checks it: under the login
-   * backoff of this client for this email (429 while it must wait), a wrong one counting as a
-   * failed login. Otherwise registering would be a way to guess a password round the backoff.
-   */
-  private async passwordProves(account: Account, password: string, client: string) {
-    await this.backoff.check(account.email, client);
-    if (await this.accounts.isPassword(account, password)) {
-      await this.backoff.succeeded(account.email, client);
-      return true;
-    }
-    await this.backoff.failed(account.email, client);
-    return false;
+  /** Whether this is the account's password, under the login backoff (LoginBackoff.attempt). */
+  private passwordProves(account: Account, password: string, client: string) {
+    return this.backoff.attempt(account.email, client, () =>
+      this.accounts.isPassword(account, password),
+    );
   }
 
   private callerEmail(caller: AuthenticatedUser): Promise<string | undefined> {
