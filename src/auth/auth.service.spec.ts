@@ -62,7 +62,7 @@ describe(AuthService.name, () => {
   let legacyHash: string;
   let query: jest.Mock;
   let tenants: { findByIds: jest.Mock };
-  let users: { get: jest.Mock };
+  let users: { get: jest.Mock; member: jest.Mock };
   let sessions: { rotate: jest.Mock; revokeFamily: jest.Mock; revokeSubject: jest.Mock };
   let recovery: { change: jest.Mock };
   let accounts: AccountsService;
@@ -93,7 +93,10 @@ describe(AuthService.name, () => {
       get: jest.fn((id: string) =>
         Promise.resolve(userOf(context.require('users.get').tenantId, id)),
       ),
+      member: jest.fn(),
     };
+    // The real rule (401 for a removed member) over the stub's rows.
+    users.member.mockImplementation((id: string) => UsersService.prototype.member.call(users, id));
     sessions = {
       rotate: jest.fn(),
       revokeFamily: jest.fn(() => Promise.resolve()),

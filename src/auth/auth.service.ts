@@ -168,14 +168,8 @@ export class AuthService {
     return { user: UserView.from(user), tenant: TenantView.from(tenant) };
   }
 
-  /** The member the token was issued to, while they are one. */
+  /** The member the token was issued to, while they are one (401 otherwise). */
   private member(actor: AuthenticatedUser): Promise<UserEntity> {
-    return this.users.get(actor.userId).catch((error: unknown) => {
-      // The token outlived its membership: the token is what is wrong, not the URL.
-      if (notFound(error)) {
-        throw new AppError('UNAUTHENTICATED', 'The user of this token no longer exists');
-      }
-      throw error;
-    });
+    return this.users.member(actor.userId);
   }
 }

@@ -70,7 +70,7 @@ describe(MembersService.name, () => {
   let stored: InvitationEntity[];
   let invitations: { delete: jest.Mock };
   let scoped: { for: jest.Mock };
-  let users: { get: jest.Mock };
+  let users: { get: jest.Mock; member: jest.Mock };
   let accounts: { removeMembership: jest.Mock };
   let sessions: { revokeSubject: jest.Mock };
   let service: MembersService;
@@ -125,7 +125,12 @@ describe(MembersService.name, () => {
           ? Promise.resolve({ ...person })
           : Promise.reject(new AppError('USER_NOT_FOUND', `User ${id} not found`));
       }),
+      member: jest.fn(),
     };
+    // The real rule (401 for a removed member) over the stub's rows.
+    users.member.mockImplementation((id: string, tx?: EntityManager) =>
+      UsersService.prototype.member.call(users, id, tx),
+    );
     accounts = { removeMembership: jest.fn(() => Promise.resolve()) };
     sessions = { revokeSubject: jest.fn(() => Promise.resolve()) };
     const transactions = {

@@ -35,13 +35,8 @@ export class MembersService implements ClaimedMemberships {
   ) {}
 
   /** The actor as a current member, or 401 when they are no longer one. */
-  private async actor(actor: AuthenticatedUser, tx?: EntityManager): Promise<UserEntity> {
-    return this.users.get(actor.userId, tx).catch((error: unknown) => {
-      if (error instanceof AppError && error.code === 'USER_NOT_FOUND') {
-        throw new AppError('UNAUTHENTICATED', 'You are no longer a member of this tenant');
-      }
-      throw error;
-    });
+  private actor(actor: AuthenticatedUser, tx?: EntityManager): Promise<UserEntity> {
+    return this.users.member(actor.userId, tx);
   }
 
   /**

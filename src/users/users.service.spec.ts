@@ -203,4 +203,13 @@ describe(UsersService.name, () => {
       expect(users.findOne).toHaveBeenCalledWith({ id: '3', removedAt: IsNull() });
     });
   });
+
+  describe('member', () => {
+    it("should answer a token's current member, and UNAUTHENTICATED once they are gone", async () => {
+      users.findOne.mockResolvedValueOnce(user('3'));
+      await expect(service.member('3', tx)).resolves.toMatchObject({ id: '3' });
+      expect(scoped.for).toHaveBeenCalledWith(UserEntity, tx);
+      await expect(service.member('3')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    });
+  });
 });

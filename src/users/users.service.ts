@@ -62,6 +62,19 @@ export class UsersService {
     if (!user) throw new AppError('USER_NOT_FOUND', `User ${id} not found`);
     return user;
   }
+
+  /**
+   * The member a token was issued to, while they are one. A token that outlived its membership
+   * is what is wrong, not the URL: 401, not 404.
+   */
+  member(id: string, tx?: EntityManager): Promise<UserEntity> {
+    return this.get(id, tx).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'USER_NOT_FOUND') {
+        throw new AppError('UNAUTHENTICATED', 'You are no longer a member of this tenant');
+      }
+      throw error;
+    });
+  }
 }
 
 function mapUserConflict(error: unknown): AppError | undefined {
