@@ -47,10 +47,13 @@ const DATABASE_DOWN: Outage = {
  */
 const BROKEN_NODE_CONNECTION = /^failure on connection marked as essential: /;
 
+/** The driver's error under TypeORM's wrapper, or the error itself. */
+const driverError = (error: unknown): unknown =>
+  error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+
 export function brokenNodeConnection(error: unknown): boolean {
   if (sqlState(error) !== 'XX000') return false;
-  const source = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
-  const message = (source as { message?: unknown } | undefined)?.message;
+  const message = (driverError(error) as { message?: unknown } | undefined)?.message;
   return typeof message === 'string' && BROKEN_NODE_CONNECTION.test(message);
 }
 
@@ -68,7 +71,7 @@ export function databaseOutage(error: unknown): Outage | undefined {
     if (state === '57P01' || state === '57P02' || state === '57P03') return DATABASE_DOWN;
     return undefined;
   }
-  const source = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  const source = driverError(error);
   // Not `instanceof Error`: socket errors may come from another realm (a test VM, say).
   if (typeof source !== 'object' || source === null) return undefined;
   const { code, message } = source as { code?: unknown; message?: unknown };
