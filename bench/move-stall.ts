@@ -208,6 +208,12 @@ async function groupNotes(db: Client, tenantIndex: number): Promise<number> {
   return Number(rows[0].n);
 }
 
+/** The moved tenant's notes up to `size` (it has SMALL already). */
+async function seedMovedTenant(client: Client, index: number, size: number): Promise<void> {
+  await seedNotes(client, { from: index, to: index + 1 }, { fromK: SMALL + 1, toK: size }, log);
+  await client.query('ANALYZE notes');
+}
+
 /** Writers run from 3 s before the operation until 1 s after it; returns the operation's window. */
 async function measure(
   service: Server,
@@ -338,13 +344,7 @@ async function main(): Promise<void> {
       const moved = where(isolateSubjects[i].moved);
       const neighbour = where(isolateSubjects[i].neighbour);
       // Seeded only now, so that the rebalances above never carry this tenant's notes.
-      await seedNotes(
-        client,
-        { from: moved.index, to: moved.index + 1 },
-        { fromK: SMALL + 1, toK: size },
-        log,
-      );
-      await client.query('ANALYZE notes');
+      await seedMovedTenant(client, moved.index, size);
       const elsewhere = now.find((t) => t.groupId === moved.groupId && t.shardId !== moved.shardId);
       if (!elsewhere) throw new Error('no tenant in another shard group on the same worker');
       const target = nodes.find((n) => n.group !== moved.groupId);
@@ -478,13 +478,7 @@ async function rebalanceScenario(
   heavy.add(moved.index);
   used.add(moved.index);
   used.add(neighbour.index);
-  await seedNotes(
-    client,
-    { from: moved.index, to: moved.index + 1 },
-    { fromK: SMALL + 1, toK: size },
-    log,
-  );
-  await client.query('ANALYZE notes');
+  await seedMovedTenant(client, moved.index, size);
   const elsewhere = (await shardsOf(client)).find(
     (t) => t.groupId === other.group && !used.has(t.index),
   );
