@@ -34,11 +34,6 @@ export class MembersService implements ClaimedMemberships {
     private readonly sessions: SessionsService,
   ) {}
 
-  /** The actor as a current member, or 401 when they are no longer one. */
-  private actor(actor: AuthenticatedUser, tx?: EntityManager): Promise<UserEntity> {
-    return this.users.member(actor.userId, tx);
-  }
-
   /**
    * Runs `work` with the actor as stored now, under the members lock: what the actor makes with
    * their role (an invitation) cannot slip in beside a demotion or removal that would revoke it.
@@ -47,12 +42,12 @@ export class MembersService implements ClaimedMemberships {
     actor: AuthenticatedUser,
     work: (me: UserEntity, tx: EntityManager) => Promise<T>,
   ): Promise<T> {
-    return this.locked(async (tx) => work(await this.actor(actor, tx), tx));
+    return this.locked(async (tx) => work(await this.users.member(actor.userId, tx), tx));
   }
 
   async changeRole(actor: AuthenticatedUser, id: string, role: UserRole): Promise<UserEntity> {
     return this.locked(async (tx) => {
-      const me = await this.actor(actor, tx);
+      const me = await this.users.member(actor.userId, tx);
       if (!mayChangeRole(me.role)) {
         throw new AppError('FORBIDDEN', 'Only an owner changes roles');
       }
@@ -68,7 +63,7 @@ export class MembersService implements ClaimedMemberships {
 
   async remove(actor: AuthenticatedUser, id: string): Promise<void> {
     await this.locked(async (tx) => {
-      const me = await this.actor(actor, tx);
+      const me = await this.users.member(actor.userId, tx);
       const target = await this.users.get(id, tx);
       if (target.id !== me.id && !mayRemove(me.role, target.role)) {
         throw new AppError('FORBIDDEN', 'Owners remove anyone, admins remove members only');
@@ -78,7 +73,7 @@ export class MembersService implements ClaimedMemberships {
   }
 
   async leave(actor: AuthenticatedUser): Promise<void> {
-    await this.locked(async (tx) => this.detach(await this.actor(actor, tx), tx));
+    await this.locked(async (tx) => this.detach(await this.users.member(actor.userId, tx), tx));
   }
 
   /**
