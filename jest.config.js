@@ -36,7 +36,7 @@ module.exports = {
     },
     {
       displayName: 'e2e',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/harness/e2e-environment.cjs',
       transform,
       transformIgnorePatterns,
       roots: ['<rootDir>/test'],

@@ -41,6 +41,8 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserContextU
   jest.setTimeout(180_000);
   const context = {} as BrowserContextUnderTest;
   const contexts: BrowserContext[] = [];
+  // The pages opened by the running test, each with what the API answered it.
+  let pages: Array<{ page: Page; trail: string[] }> = [];
   beforeAll(async () => {
     const { app, http } = await createTestApp(env);
     const fastify = app as NestFastifyApplication;
@@ -65,6 +67,23 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserContextU
         contexts.push(browserContext);
         const page = await browserContext.newPage();
         page.setDefaultTimeout(15_000);
+        const trail: string[] = [];
+        pages.push({ page, trail });
+        page.on('response', (response) => {
+          const url = new URL(response.url());
+          if (!url.pathname.startsWith('/api/')) return;
+          const timing = response.request().timing();
+          const line = `${response.request().method()} ${url.pathname} -> ${response.status()} after ${Math.round(timing.responseStart)} ms`;
+          if (response.status() < 400) trail.push(line);
+          else {
+            void response
+              .json()
+              .then((body: { code?: string; message?: string }) =>
+                trail.push(`${line} ${body.code ?? ''}: ${body.message ?? ''}`),
+              )
+              .catch(() => trail.push(line));
+          }
+        });
         // A script the CSP refused, or any other error, fails the test that caused it.
         page.on('console', (message) => {
           if (message.type() === 'error') pageErrors.push(message.text());
@@ -75,7 +94,10 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserContextU
     });
   });
   const pageErrors: string[] = [];
-  afterEach(() => {
+  afterEach(async () => {
+    const opened = pages;
+    pages = [];
+    if (globalThis.__E2E_TEST_FAILED__) await printPages(opened);
     const errors = pageErrors.splice(0);
     // Failed requests the test provoked (a 401 for a wrong password...) log as console errors.
     const unexpected = errors.filter(
@@ -91,6 +113,26 @@ export function useBrowserApp(env: Record<string, string> = {}): BrowserContextU
     await context.db?.end();
   });
   return context;
+}
+
+declare global {
+  /** Set by test/harness/e2e-environment.cjs: the test that just ran failed. */
+  var __E2E_TEST_FAILED__: boolean | undefined;
+}
+
+/** What each page of a failed test showed, and the API calls it made, for the log. */
+async function printPages(pages: Array<{ page: Page; trail: string[] }>): Promise<void> {
+  for (const [index, { page, trail }] of pages.entries()) {
+    if (page.isClosed()) continue;
+    const text = await page
+      .evaluate<string>('document.body.innerText')
+      .catch((error: Error) => `(unreadable: ${error.message})`);
+    process.stderr.write(
+      `[browser] page ${index + 1} of the failed test at ${page.url()}\n` +
+        `  shows: ${text.replace(/\s+/g, ' ').slice(0, 1500)}\n` +
+        `  API calls:\n${trail.map((line) => `    ${line}`).join('\n') || '    none'}\n`,
+    );
+  }
 }
 
 /** axe-core's findings that matter: serious and critical ones, as readable lines. */
