@@ -9,6 +9,7 @@ import {
   register,
   unique,
 } from '../harness/e2e';
+import { holdingClusterShape, SHAPE_TEST_TIMEOUT } from '../harness/cluster-shape';
 import { latestToken } from '../harness/mail';
 
 /** Types into the focused element, as a keyboard does. */
@@ -210,30 +211,36 @@ describeBrowser('Web console accessibility, keyboard and speed [browser] (e2e)',
     await page.getByText('You are logged out.').waitFor();
   });
 
-  it('should operate the operator console with the keyboard alone', async () => {
-    const tenantName = unique('Keyed Org');
-    await register(ctx.http, { tenantName });
-    const page = await ctx.newPage();
-    await page.goto('/admin');
-    await heading(page, 'Operator login');
-    await tabTo(page, /^Email$/);
-    await type(page, OPERATOR.email);
-    await tabTo(page, /^Password$/);
-    await type(page, OPERATOR.password);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Tenants and their load' }).waitFor();
+  // Held shared: no other spec isolates a tenant or runs a rebalance meanwhile, so the console is
+  // idle and its Rebalance button enabled (while a job runs it is disabled, and so unreachable).
+  it(
+    'should operate the operator console with the keyboard alone',
+    holdingClusterShape('read', async () => {
+      const tenantName = unique('Keyed Org');
+      await register(ctx.http, { tenantName });
+      const page = await ctx.newPage();
+      await page.goto('/admin');
+      await heading(page, 'Operator login');
+      await tabTo(page, /^Email$/);
+      await type(page, OPERATOR.email);
+      await tabTo(page, /^Password$/);
+      await type(page, OPERATOR.password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Tenants and their load' }).waitFor();
 
-    if (citusMode) {
-      await tabTo(page, /^Find a tenant by name$/);
-      await type(page, tenantName);
-      await expect(
-        page.getByRole('region', { name: 'Tenant placement' }).textContent(),
-      ).resolves.toContain(`${tenantName} is on shard`);
-      await tabTo(page, new RegExp(`^Isolate ${tenantName}$`));
-      await tabTo(page, /^Rebalance shards$/);
-    }
-    await tabTo(page, /^Refresh every 5 s/, 200);
-    await page.keyboard.press('Space');
-    await expect(page.getByLabel('Refresh every 5 s').isChecked()).resolves.toBe(false);
-  });
+      if (citusMode) {
+        await tabTo(page, /^Find a tenant by name$/);
+        await type(page, tenantName);
+        await expect(
+          page.getByRole('region', { name: 'Tenant placement' }).textContent(),
+        ).resolves.toContain(`${tenantName} is on shard`);
+        await tabTo(page, new RegExp(`^Isolate ${tenantName}$`));
+        await tabTo(page, /^Rebalance shards$/);
+      }
+      await tabTo(page, /^Refresh every 5 s/, 200);
+      await page.keyboard.press('Space');
+      await expect(page.getByLabel('Refresh every 5 s').isChecked()).resolves.toBe(false);
+    }),
+    SHAPE_TEST_TIMEOUT,
+  );
 });

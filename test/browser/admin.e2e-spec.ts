@@ -10,6 +10,7 @@ import {
   register,
   unique,
 } from '../harness/e2e';
+import { holdingClusterShape, SHAPE_TEST_TIMEOUT } from '../harness/cluster-shape';
 
 export async function operatorLogIn(page: Page): Promise<void> {
   await page.goto('/admin');
@@ -53,47 +54,51 @@ describeBrowser('Operator console in Chromium [browser] (e2e)', () => {
   });
 
   describeCitus('on Citus [citus]', () => {
-    it("should find a tenant's shard on the map and isolate it", async () => {
-      const tenantName = unique('Mapped Org');
-      const owner = await register(ctx.http, { tenantName });
-      await ctx
-        .http()
-        .post('/api/v1/notes')
-        .set(...bearer(owner.token))
-        .send({ content: 'something to copy' })
-        .expect(201);
-      const token = await operatorToken(ctx.http);
-      const before = await ctx
-        .http()
-        .get(`/api/v1/admin/citus/tenants/${owner.tenant.id}`)
-        .set(...bearer(token))
-        .expect(200);
-      const shardId = before.body.tenant.shardId as string;
+    it(
+      "should find a tenant's shard on the map and isolate it",
+      holdingClusterShape('change', async () => {
+        const tenantName = unique('Mapped Org');
+        const owner = await register(ctx.http, { tenantName });
+        await ctx
+          .http()
+          .post('/api/v1/notes')
+          .set(...bearer(owner.token))
+          .send({ content: 'something to copy' })
+          .expect(201);
+        const token = await operatorToken(ctx.http);
+        const before = await ctx
+          .http()
+          .get(`/api/v1/admin/citus/tenants/${owner.tenant.id}`)
+          .set(...bearer(token))
+          .expect(200);
+        const shardId = before.body.tenant.shardId as string;
 
-      const page = await ctx.newPage();
-      await operatorLogIn(page);
-      await page.getByLabel('Find a tenant by name').fill(tenantName);
-      const placement = page.getByRole('region', { name: 'Tenant placement' });
-      await expect(placement.textContent()).resolves.toContain(`is on shard ${shardId}`);
-      const marked = page.locator('svg g[data-match="true"]');
-      await expect(marked.getAttribute('data-shard')).resolves.toBe(shardId);
-      await expect(marked.getAttribute('data-isolated')).resolves.toBeNull();
-      await expect(marked.locator('title').textContent()).resolves.toContain(tenantName);
+        const page = await ctx.newPage();
+        await operatorLogIn(page);
+        await page.getByLabel('Find a tenant by name').fill(tenantName);
+        const placement = page.getByRole('region', { name: 'Tenant placement' });
+        await expect(placement.textContent()).resolves.toContain(`is on shard ${shardId}`);
+        const marked = page.locator('svg g[data-match="true"]');
+        await expect(marked.getAttribute('data-shard')).resolves.toBe(shardId);
+        await expect(marked.getAttribute('data-isolated')).resolves.toBeNull();
+        await expect(marked.locator('title').textContent()).resolves.toContain(tenantName);
 
-      await placement.getByRole('button', { name: `Isolate ${tenantName}` }).click();
-      await placement.getByText(`${tenantName} now has shard`).waitFor({ timeout: 60_000 });
-      const after = await ctx
-        .http()
-        .get(`/api/v1/admin/citus/tenants/${owner.tenant.id}`)
-        .set(...bearer(token))
-        .expect(200);
-      expect(after.body.tenant.isolated).toBe(true);
-      const isolated = page.locator(`svg g[data-shard="${after.body.tenant.shardId}"]`);
-      await isolated.waitFor();
-      await expect(isolated.getAttribute('data-isolated')).resolves.toBe('true');
-      await expect(isolated.getAttribute('data-match')).resolves.toBe('true');
-      await expect(isolated.textContent()).resolves.toContain(`isolated: ${tenantName}`);
-      await expect(placement.textContent()).resolves.toContain('isolated: the shard holds this');
-    });
+        await placement.getByRole('button', { name: `Isolate ${tenantName}` }).click();
+        await placement.getByText(`${tenantName} now has shard`).waitFor({ timeout: 60_000 });
+        const after = await ctx
+          .http()
+          .get(`/api/v1/admin/citus/tenants/${owner.tenant.id}`)
+          .set(...bearer(token))
+          .expect(200);
+        expect(after.body.tenant.isolated).toBe(true);
+        const isolated = page.locator(`svg g[data-shard="${after.body.tenant.shardId}"]`);
+        await isolated.waitFor();
+        await expect(isolated.getAttribute('data-isolated')).resolves.toBe('true');
+        await expect(isolated.getAttribute('data-match')).resolves.toBe('true');
+        await expect(isolated.textContent()).resolves.toContain(`isolated: ${tenantName}`);
+        await expect(placement.textContent()).resolves.toContain('isolated: the shard holds this');
+      }),
+      SHAPE_TEST_TIMEOUT,
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   unique,
   verifyEmail,
 } from '../harness/e2e';
+import { holdingClusterShape, SHAPE_TEST_TIMEOUT } from '../harness/cluster-shape';
 
 /**
  * `npm run screenshots` (SCREENSHOTS=1) writes a picture of every page into docs/screenshots/ for
@@ -99,41 +100,45 @@ describeBrowser('Screenshots of every page [browser] (e2e)', () => {
     await shoot(visitor, 'tenant-verify');
   });
 
-  it('should picture the operator console', async () => {
-    if (citusMode) {
-      // One isolated tenant, so the map shows what isolation looks like.
-      const big = await register(ctx.http, { tenantName: unique('Globex') });
-      for (let i = 0; i < 20; i += 1) {
+  it(
+    'should picture the operator console',
+    holdingClusterShape('change', async () => {
+      if (citusMode) {
+        // One isolated tenant, so the map shows what isolation looks like.
+        const big = await register(ctx.http, { tenantName: unique('Globex') });
+        for (let i = 0; i < 20; i += 1) {
+          await ctx
+            .http()
+            .post('/api/v1/notes')
+            .set(...bearer(big.token))
+            .send({ content: 'x'.repeat(2000) })
+            .expect(201);
+        }
         await ctx
           .http()
-          .post('/api/v1/notes')
-          .set(...bearer(big.token))
-          .send({ content: 'x'.repeat(2000) })
-          .expect(201);
+          .post(`/api/v1/admin/citus/tenants/${big.tenant.id}/isolate`)
+          .set(...bearer(await operatorToken(ctx.http)))
+          .send({})
+          .expect(200);
       }
-      await ctx
-        .http()
-        .post(`/api/v1/admin/citus/tenants/${big.tenant.id}/isolate`)
-        .set(...bearer(await operatorToken(ctx.http)))
-        .send({})
-        .expect(200);
-    }
-    const page = await ctx.newPage();
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto('/admin');
-    await page.getByRole('heading', { name: 'Operator login', level: 1 }).waitFor();
-    await shoot(page, 'admin-login');
-    await page.getByLabel('Email').fill(OPERATOR.email);
-    await page.getByLabel('Password').fill(OPERATOR.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Tenants and their load' }).waitFor();
-    if (citusMode) {
-      await page.getByLabel('Find a tenant by name').fill('Acme Research');
-      await page
-        .getByRole('region', { name: 'Tenant placement' })
-        .getByText('is on shard')
-        .waitFor();
-    }
-    await shoot(page, citusMode ? 'admin-cluster' : 'admin-plain-postgresql');
-  });
+      const page = await ctx.newPage();
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto('/admin');
+      await page.getByRole('heading', { name: 'Operator login', level: 1 }).waitFor();
+      await shoot(page, 'admin-login');
+      await page.getByLabel('Email').fill(OPERATOR.email);
+      await page.getByLabel('Password').fill(OPERATOR.password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Tenants and their load' }).waitFor();
+      if (citusMode) {
+        await page.getByLabel('Find a tenant by name').fill('Acme Research');
+        await page
+          .getByRole('region', { name: 'Tenant placement' })
+          .getByText('is on shard')
+          .waitFor();
+      }
+      await shoot(page, citusMode ? 'admin-cluster' : 'admin-plain-postgresql');
+    }),
+    SHAPE_TEST_TIMEOUT,
+  );
 });
