@@ -1,11 +1,10 @@
 import { formatBytes } from '../shared/ui';
-import { MapColumn, ShardGroup } from './cluster-map';
+import { blockHeight, MapColumn, mapScale, ShardGroup } from './cluster-map';
 
 const COLUMN_WIDTH = 170;
 const GAP = 24;
 const TOP = 56;
 const HEIGHT = 420;
-const MIN_BLOCK = 3;
 
 function groupTitle(group: ShardGroup): string {
   const tenants = group.tenants.map((tenant) => tenant.name);
@@ -25,7 +24,7 @@ function groupTitle(group: ShardGroup): string {
  */
 export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) {
   const { columns, highlight } = props;
-  const largest = Math.max(1, ...columns.map((column) => column.bytes));
+  const scale = mapScale(columns, HEIGHT);
   const width = Math.max(1, columns.length) * (COLUMN_WIDTH + GAP);
   const summary = columns
     .map(
@@ -58,7 +57,6 @@ export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) 
         </defs>
         {columns.map((column, index) => {
           const x = index * (COLUMN_WIDTH + GAP) + GAP / 2;
-          const scale = (HEIGHT - column.groups.length) / largest;
           let y = TOP;
           return (
             <g key={column.node.id} data-node={column.node.id}>
@@ -72,7 +70,7 @@ export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) 
                 {column.node.healthy ? 'healthy' : 'unreachable'} · {formatBytes(column.bytes)}
               </text>
               {column.groups.map((group) => {
-                const height = Math.max(MIN_BLOCK, group.bytes * scale);
+                const height = blockHeight(group, scale);
                 const top = y;
                 y += height + 1;
                 const tenantGroup = group.tables.includes('users');
@@ -94,7 +92,7 @@ export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) 
                       stroke={matched ? '#111827' : '#ffffff'}
                       stroke-width={matched ? 3 : 0.5}
                     />
-                    {group.isolated && height >= 12 && (
+                    {group.isolated && (
                       <text
                         x={x + 4}
                         y={top + Math.min(height - 3, 13)}

@@ -1,4 +1,10 @@
-import type { ClusterNode, Shard, Table, TenantPlacement } from './api';
+// The generated schema types, not ./api: this module is pure, and its spec runs under Node.
+import type { components } from '../api/operator-api.gen';
+
+type ClusterNode = components['schemas']['NodeView'];
+type Shard = components['schemas']['ShardView'];
+type Table = components['schemas']['TableView'];
+type TenantPlacement = components['schemas']['TenantPlacementView'];
 
 /** Shards of colocated tables with the same hash range: they live and move together. */
 export interface ShardGroup {
@@ -74,6 +80,35 @@ export function buildClusterMap(
         );
       return { node, groups: own, bytes: own.reduce((sum, group) => sum + group.bytes, 0) };
     });
+}
+
+/** A block's least height: a sliver for most, room for its name for an isolated one. */
+const MIN_BLOCK = 3;
+const MIN_NAMED_BLOCK = 16;
+
+/**
+ * Pixels per byte, the same for every column, chosen so that the fullest column fits in `height`
+ * with a pixel between blocks and its isolated blocks at the height their names need.
+ */
+export function mapScale(columns: MapColumn[], height: number): number {
+  const largest = Math.max(1, ...columns.map((column) => column.bytes));
+  const fixed = Math.max(
+    0,
+    ...columns.map(
+      (column) =>
+        column.groups.length +
+        column.groups.filter((group) => group.isolated).length * MIN_NAMED_BLOCK,
+    ),
+  );
+  return Math.max(0, height - fixed) / largest;
+}
+
+/**
+ * A block's height in pixels: proportional to its bytes, never less than a sliver, and for an
+ * isolated tenant never too low to name it, however small it is beside the rest of the cluster.
+ */
+export function blockHeight(group: ShardGroup, scale: number): number {
+  return Math.max(group.isolated ? MIN_NAMED_BLOCK : MIN_BLOCK, group.bytes * scale);
 }
 
 /** Tenants whose name contains `query`, ignoring case and accents. */
