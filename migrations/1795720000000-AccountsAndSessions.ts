@@ -17,6 +17,11 @@ import { detectCitusForMigration } from '../src/database/citus';
  * password of its most recent membership as the account password; each other membership keeps its
  * old hash in login_directory.legacy_password_hash, accepted for a login that names that tenant,
  * until the account password is changed or reset.
+ *
+ * down() gives each membership back its password hash, and members no longer active (removed, or
+ * a claim still waiting) the hash '!', which no password matches and no release writes otherwise.
+ * up() reads '!' as that mark: such a member is not active again (removed_at is set, to the time of
+ * the upgrade), and a '!' is never an account's password (an email left with none gets no account).
  */
 export class AccountsAndSessions1795720000000 implements MigrationInterface {
   name = 'AccountsAndSessions1795720000000';
@@ -88,12 +93,13 @@ export class AccountsAndSessions1795720000000 implements MigrationInterface {
     }
 
     await runner.query(`ALTER TABLE users ADD COLUMN removed_at timestamptz`);
+    await runner.query(`UPDATE users SET removed_at = now() WHERE password_hash = '!'`);
 
     // Existing users become accounts (the temporary table is on the coordinator: Citus plans the
     // statements below against it without joining two differently distributed tables).
     await runner.query(`
       CREATE TEMPORARY TABLE migrating_users ON COMMIT DROP AS
-      SELECT tenant_id, id, email, password_hash, created_at FROM users`);
+      SELECT tenant_id, id, email, password_hash, created_at FROM users WHERE password_hash <> '!'`);
     await runner.query(`
       INSERT INTO accounts (email, password_hash, created_at)
       SELECT DISTINCT ON (email) email, password_hash, created_at
