@@ -1,7 +1,10 @@
-import { chooseTestDatabase, dockerEngineAnswers } from './database-choice';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { howToGetCitus } from '../../tools/db/local-cluster';
+import { chooseTestDatabase, dockerEngineAnswers } from './database-choice';
+import globalTeardown from './global-teardown';
 import { MailSink, startMailSink } from '../../tools/mail/sink';
 import { redisServerBinary, startTestRedis, TestRedis } from './redis-server';
 import { freePort, log, startTestDatabase, TestDatabase } from './test-database';
@@ -81,8 +84,48 @@ export default async function globalSetup(): Promise<void> {
   if (database.citus) {
     log(`Citus mode: ${database.workers} worker(s); app connections reject multi-shard queries`);
   } else {
-    log(
-      'PLAIN POSTGRESQL MODE: the citus extension is not installed; [citus] tests will be SKIPPED',
-    );
+    log('PLAIN POSTGRESQL MODE: the citus extension is not in use; [citus] tests will be SKIPPED');
   }
+  await requireWhatWasPromised(database.citus);
+}
+
+/**
+ * TEST_REQUIRE=citus,redis,browser,compose (set by .ci/run, which installs them): stop before any
+ * test runs when one of them is missing, instead of skipping its tests.
+ */
+async function requireWhatWasPromised(citus: boolean): Promise<void> {
+  const present: Record<string, boolean> = {
+    citus,
+    redis: Boolean(globalThis.__TEST_REDIS__),
+    browser: Boolean(process.env.E2E_CHROMIUM_BIN),
+    compose: spawnSync('docker-compose', ['version']).status === 0,
+  };
+  const unknown = requiredTags().filter((tag) => !(tag in present));
+  const missing = requiredTags().filter((tag) => present[tag] === false);
+  if (unknown.length === 0 && missing.length === 0) return;
+  await globalTeardown();
+  if (unknown.length > 0) {
+    throw new Error(`TEST_REQUIRE names unknown tags: ${unknown.join(', ')}`);
+  }
+  const hints: Record<string, string> = {
+    citus:
+      process.env.CITUS?.toLowerCase() === 'off'
+        ? 'the run was started with CITUS=off'
+        : howToGetCitus(resolve(__dirname, '..', '..')),
+    redis: 'apt-get install redis-server, or set TEST_REDIS_URL',
+    browser: 'apt-get install chromium, or set CHROMIUM_BIN',
+    compose: 'apt-get install docker-compose',
+  };
+  throw new Error(
+    `TEST_REQUIRE names ${missing.join(', ')}, which this machine lacks: ` +
+      missing.map((tag) => `${tag}: ${hints[tag]}`).join('; '),
+  );
+}
+
+/** The tags TEST_REQUIRE names (comma or space separated); summary-reporter.cjs reads it too. */
+function requiredTags(): string[] {
+  return (process.env.TEST_REQUIRE ?? '')
+    .split(/[\s,]+/)
+    .map((tag) => tag.trim().toLowerCase())
+    .filter(Boolean);
 }

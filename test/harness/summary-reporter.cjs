@@ -31,9 +31,20 @@ class SummaryReporter {
     }
     const citusSkipped = skippedByTag.citus;
     const passed = results.numPassedTests;
-    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    const skipped = results.numPendingTests + results.numTodoTests;
+    let failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+    let skipped = results.numPendingTests + results.numTodoTests;
     const lines = [''];
+    // TEST_REQUIRE=citus,redis,...: where the run was promised those (CI installs them), a test
+    // skipped for want of one is a failure, not a skip.
+    for (const tag of requiredTags()) {
+      const count = skippedByTag[tag] ?? 0;
+      if (count === 0) continue;
+      lines.push(
+        `!! ${count} [${tag}] test(s) skipped although TEST_REQUIRE names ${tag}: counted as FAILED`,
+      );
+      failed += count;
+      skipped -= count;
+    }
     if (citusSkipped > 0) {
       const bar = '!'.repeat(78);
       lines.push(
@@ -67,6 +78,14 @@ class SummaryReporter {
       );
     }
   }
+}
+
+/** The tags TEST_REQUIRE names (comma or space separated); global-setup.ts reads it too. */
+function requiredTags() {
+  return (process.env.TEST_REQUIRE ?? '')
+    .split(/[\s,]+/)
+    .map((tag) => tag.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 module.exports = SummaryReporter;

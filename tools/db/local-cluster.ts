@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
 
 /**
@@ -12,6 +12,8 @@ import { Client } from 'pg';
  */
 
 export type CitusMode = 'auto' | 'on' | 'off';
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 export interface ClusterSpec {
   /** Folder that holds every node's data directory and the state file. */
@@ -87,6 +89,18 @@ export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string {
     'PostgreSQL server binaries not found: install PostgreSQL (initdb, pg_ctl) or set PG_BINDIR, ' +
       'or point the project at a running database with DATABASE_URL / TEST_DATABASE_URL',
   );
+}
+
+/**
+ * One line on how to get Citus, for a machine that lacks it: the build script beside this
+ * checkout where there is one (this project's build machines), Citus's own packages or the
+ * Compose file elsewhere.
+ */
+export function howToGetCitus(projectRoot: string): string {
+  const script = resolve(projectRoot, '..', 'shared', 'citus', 'install.sh');
+  return existsSync(script)
+    ? `to get a Citus cluster, run ${relative(process.cwd(), script) || script} (builds and installs Citus, a few minutes), then start again`
+    : 'to get a Citus cluster, install Citus for this PostgreSQL (https://docs.citusdata.com/en/stable/installation/multi_node.html) or use docker-compose.yml';
 }
 
 export function citusAvailable(bindir: string): boolean {
@@ -232,7 +246,7 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
   const installed = citusAvailable(bindir);
   if (spec.citus === 'on' && !installed) {
     throw new Error(
-      'CITUS=on but the citus extension is not installed for these PostgreSQL binaries',
+      `CITUS=on but the citus extension is not installed for these PostgreSQL binaries: ${howToGetCitus(PROJECT_ROOT)}`,
     );
   }
   const citus = spec.citus !== 'off' && installed;
@@ -261,6 +275,7 @@ export async function startLocalCluster(spec: ClusterSpec): Promise<ClusterState
           (spares.length > 0 ? ` (not added to the cluster: ${spares.join(', ')})` : '')
       : `citus extension ${installed ? 'disabled' : 'not installed'}: one plain PostgreSQL on port ${nodes[0].port}`,
   );
+  if (!installed) log(howToGetCitus(PROJECT_ROOT));
 
   for (const node of nodes) {
     startNodeServer(spec, bindir, node, citus);
