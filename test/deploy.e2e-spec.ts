@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { Client } from 'pg';
 import { SHARED_SERVER_SETTINGS } from '../tools/db/local-cluster';
+import { DEFAULT_CITUS_IMAGE } from './harness/database-choice';
+import { citusMode } from './harness/e2e';
 
 const ROOT = resolve(__dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -131,6 +134,31 @@ describeCompose('[compose] docker-compose.yml, checked by docker-compose itself'
         node,
         settings: { ...SHARED_SERVER_SETTINGS },
       });
+    }
+  });
+
+  it('[compose] should run the image testcontainers starts, of the Citus and PostgreSQL the suite runs on', async () => {
+    for (const node of ['coordinator', 'worker1', 'worker2', 'cluster-init']) {
+      expect({ node, image: services[node].image }).toEqual({ node, image: DEFAULT_CITUS_IMAGE });
+    }
+    const [, citus, postgres] =
+      /^citusdata\/citus:(\d+\.\d+)\.\d+-pg(\d+)$/.exec(DEFAULT_CITUS_IMAGE) ?? [];
+    const db = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+    await db.connect();
+    try {
+      const server = await db.query(
+        `SELECT current_setting('server_version_num')::int / 10000 AS major`,
+      );
+      expect(String(server.rows[0].major)).toBe(postgres);
+      if (citusMode) {
+        // Same minor release; the patch level may differ (README, Docker).
+        const version = await db.query(
+          `SELECT extversion FROM pg_extension WHERE extname = 'citus'`,
+        );
+        expect(version.rows[0].extversion).toMatch(new RegExp(`^${citus.replace('.', '\\.')}-`));
+      }
+    } finally {
+      await db.end();
     }
   });
 
