@@ -23,6 +23,8 @@ export async function benchDatabase(options: {
   name: string;
   fast: boolean;
   log: (message: string) => void;
+  /** Run these migrations only (a database at an earlier release); all of them by default. */
+  migrations?: Array<new () => object>;
 }): Promise<BenchDatabase> {
   let url = process.env.BENCH_DATABASE_URL;
   let stop = (): void => undefined;
@@ -51,6 +53,7 @@ export async function benchDatabase(options: {
   try {
     const dataSource = new DataSource({
       ...buildDataSourceOptions({ url, poolSize: 1 }),
+      ...(options.migrations ? { migrations: options.migrations } : {}),
       logging: false,
     });
     await dataSource.initialize();
