@@ -54,6 +54,22 @@ export interface AppConfig {
   shutdown: { delayMs: number; timeoutMs: number };
   /** How Citus copies shards for tenant isolation, moves and rebalancing. */
   shardTransferMode: ShardTransferMode;
+  /** How long one readiness answer is shared by every caller (0: computed per call). */
+  readyCacheMs: number;
+  /**
+   * Load shedding: while the event loop lags more than `eventLoopLagMs`, or more than
+   * `poolWaiting` requests wait for a database connection, new requests are answered 503
+   * OVERLOADED at once with Retry-After `retryAfterSeconds` (0 turns a check off).
+   */
+  overload: { eventLoopLagMs: number; poolWaiting: number; retryAfterSeconds: number };
+  /**
+   * Each tenant's share of the service: requests per second (a second's worth may come at once)
+   * and requests in flight (each holds database work); beyond either, 429 TENANT_RATE_LIMITED.
+   * 0 turns a budget off.
+   */
+  tenantLimits: { requestsPerSecond: number; concurrent: number };
+  /** Prometheus metrics, served on a port of their own (never on the API's). */
+  metrics: { enabled: boolean; port: number; host: string };
 }
 
 export class ConfigError extends Error {
@@ -129,12 +145,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const databaseUrl = e.DATABASE_URL;
+  const databasePoolSize = int(e.DB_POOL_SIZE, 10);
   return {
     nodeEnv,
     port: int(e.PORT, 3000),
     host: e.HOST ?? '0.0.0.0',
     databaseUrl,
-    databasePoolSize: int(e.DB_POOL_SIZE, 10),
+    databasePoolSize,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL ?? databaseUrl,
     bootstrapOperator,
     jwt: {
@@ -179,6 +196,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: int(e.SHUTDOWN_TIMEOUT_MS, 30_000),
     },
     shardTransferMode: (e.CITUS_SHARD_TRANSFER_MODE ?? 'auto') as ShardTransferMode,
+    readyCacheMs: int(e.READY_CACHE_MS, 1_000),
+    overload: {
+      eventLoopLagMs: int(e.SHED_EVENT_LOOP_LAG_MS, 200),
+      poolWaiting: int(e.SHED_POOL_WAITING, 4 * databasePoolSize),
+      retryAfterSeconds: int(e.SHED_RETRY_AFTER_SECONDS, 1),
+    },
+    tenantLimits: {
+      requestsPerSecond: int(e.TENANT_RATE_LIMIT_PER_SECOND, 1_000),
+      concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize / 2))),
+    },
+    metrics: {
+      enabled: e.METRICS_ENABLED !== 'false',
+      port: int(e.METRICS_PORT, 9464),
+      host: e.METRICS_HOST ?? '127.0.0.1',
+    },
   };
 }
 

@@ -199,6 +199,20 @@ export class Environment {
   @IsOptional() @IntegerSetting(0, 120_000) SHUTDOWN_DELAY_MS?: string;
   @IsOptional() @IntegerSetting(1_000, 600_000) SHUTDOWN_TIMEOUT_MS?: string;
 
+  @IsOptional() @IntegerSetting(0, 60_000) READY_CACHE_MS?: string;
+  @IsOptional() @IntegerSetting(0, 60_000) SHED_EVENT_LOOP_LAG_MS?: string;
+  @IsOptional() @IntegerSetting(0, 100_000) SHED_POOL_WAITING?: string;
+  @IsOptional() @IntegerSetting(1, 3_600) SHED_RETRY_AFTER_SECONDS?: string;
+  @IsOptional() @IntegerSetting(0, 1_000_000) TENANT_RATE_LIMIT_PER_SECOND?: string;
+  @IsOptional() @IntegerSetting(0, 10_000) TENANT_CONCURRENCY?: string;
+
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'METRICS_ENABLED must be true or false' })
+  METRICS_ENABLED?: string;
+
+  @IsOptional() @IntegerSetting(1, 65535) METRICS_PORT?: string;
+  @IsOptional() METRICS_HOST?: string;
+
   @IsOptional()
   @IsIn(SHARD_TRANSFER_MODES, {
     message: `CITUS_SHARD_TRANSFER_MODE must be one of ${SHARD_TRANSFER_MODES.join(', ')}`,
