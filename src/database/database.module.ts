@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CitusDetector } from './citus';
 import { buildDataSourceOptions } from './data-source-options';
 import { GlobalRepositories, Transactions } from './global-repositories';
+import { PoolStats } from './pool-stats';
 
 /**
  * The service's database connection and the only ways to it outside the scoped layer:
@@ -24,7 +25,7 @@ import { GlobalRepositories, Transactions } from './global-repositories';
         }),
     }),
   ],
-  providers: [GlobalRepositories, Transactions, CitusDetector],
-  exports: [GlobalRepositories, Transactions, CitusDetector],
+  providers: [GlobalRepositories, Transactions, CitusDetector, PoolStats],
+  exports: [GlobalRepositories, Transactions, CitusDetector, PoolStats],
 })
 export class DatabaseModule {}

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CitusDetector } from '../database/citus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
+import { OverloadMonitor, OverloadReason } from '../http/overload';
 import { ShutdownState } from '../http/shutdown-state';
 
 function fakeResponse(): FastifyReply & { statusCode: number } {
@@ -41,6 +42,9 @@ const config: AppConfig = loadConfig({
   SHUTDOWN_DELAY_MS: '0',
 });
 
+/** Load shedding's answer, as the tests set it. */
+const overload = { reason: (): OverloadReason | undefined => undefined, retryAfterSeconds: 3 };
+
 async function controllerFor(dataSource: DataSource, citus = false) {
   const moduleRef = await Test.createTestingModule({
     imports: [TerminusModule.forRoot({ logger: false })],
@@ -49,6 +53,7 @@ async function controllerFor(dataSource: DataSource, citus = false) {
       ShutdownState,
       CitusWorkersIndicator,
       { provide: APP_CONFIG, useValue: config },
+      { provide: OverloadMonitor, useValue: overload },
       { provide: DataSource, useValue: dataSource },
       {
         provide: CitusDetector,
@@ -134,6 +139,38 @@ describe(HealthController.name, () => {
     expect(response.header).toHaveBeenCalledWith('Cache-Control', 'no-store');
     const healthy = await controllerFor(database({}));
     await expect(healthy.controller.ready(fakeResponse())).resolves.toEqual({ status: 'ok' });
+  });
+
+  it('should probe the database at most once per interval, whoever and however many ask', async () => {
+    const db = database({});
+    const { controller } = await controllerFor(db);
+    const probes = () =>
+      (db.query as jest.Mock).mock.calls.filter(([sql]) => sql === 'SELECT 1').length;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        controller.ready(fakeResponse(), i % 2 ? OPERATOR : undefined),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status === 'ok')).toHaveLength(20);
+    expect(probes()).toBe(1);
+    await controller.ready(fakeResponse());
+    expect(probes()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, config.readyCacheMs + 20));
+    await controller.ready(fakeResponse());
+    expect(probes()).toBe(2);
+  });
+
+  it('should answer 503 overloaded, with Retry-After, while the instance sheds load', async () => {
+    const { controller } = await controllerFor(database({}));
+    overload.reason = () => 'pool';
+    try {
+      const response = fakeResponse();
+      await expect(controller.ready(response)).resolves.toEqual({ status: 'overloaded' });
+      expect(response.statusCode).toBe(503);
+      expect(response.header).toHaveBeenCalledWith('Retry-After', '3');
+    } finally {
+      overload.reason = () => undefined;
+    }
   });
 
   it('should turn unready as soon as shutdown begins, while liveness stays ok', async () => {

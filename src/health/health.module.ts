@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
+import { OverloadMonitor } from '../http/overload';
 import { ShutdownState } from '../http/shutdown-state';
 
 @Global()
@@ -9,7 +10,7 @@ import { ShutdownState } from '../http/shutdown-state';
   // Failed checks are answered (503), not logged as errors.
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [ShutdownState, CitusWorkersIndicator],
-  exports: [ShutdownState],
+  providers: [ShutdownState, OverloadMonitor, CitusWorkersIndicator],
+  exports: [ShutdownState, OverloadMonitor],
 })
 export class HealthModule {}

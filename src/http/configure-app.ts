@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { OverloadMonitor, OverloadReason } from './overload';
 import { ShutdownState } from './shutdown-state';
 import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
@@ -15,6 +16,18 @@ import { buildValidationPipe } from './validation';
 import { serveWebConsole } from './web-console';
 
 export const API_PREFIX = 'api/v1';
+const ADMIN_PATHS = `/${API_PREFIX}/admin/`;
+
+/**
+ * Whether to shed this request (see OverloadMonitor). Health answers for itself (readiness says
+ * `overloaded`); the operators' routes have a pool of their own, so a full tenant pool does not
+ * lock operators out of the console that shows why.
+ */
+function shedReason(overload: OverloadMonitor, url: string): OverloadReason | undefined {
+  if (url.startsWith('/health')) return undefined;
+  const reason = overload.reason();
+  return reason === 'pool' && url.startsWith(ADMIN_PATHS) ? undefined : reason;
+}
 
 /**
  * Everything about the HTTP surface that is not a route: shared by main.ts and the e2e tests so
@@ -36,12 +49,25 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
       },
     },
   });
+  const overload = app.get(OverloadMonitor);
   instance.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', request.id);
     // Once shutdown has begun, every answer closes its connection: otherwise a keep-alive
     // connection busy when the listener closes stays open, idle, and holds the close up.
     if (shutdown.shuttingDown) reply.header('connection', 'close');
+    const shed = shedReason(overload, request.url);
+    if (shed) {
+      void reply
+        .code(503)
+        .header('retry-after', String(overload.retryAfterSeconds))
+        .send({
+          statusCode: 503,
+          code: 'OVERLOADED',
+          message: `The service is overloaded: retry in ${overload.retryAfterSeconds} s`,
+        });
+      return;
+    }
     done();
   });
   rejectUnstorableParameters(instance);

@@ -7,10 +7,12 @@ import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
 import { AppError, toError } from '../errors/app-error';
 import { toErrorBody } from './exception.filter';
-import { findExcessiveNesting, MAX_BODY_DEPTH } from './json-depth';
+import { exceedsKeyCount, findExcessiveNesting, MAX_BODY_DEPTH, MAX_BODY_KEYS } from './json-depth';
 import { findMalformedQuery, findUnstorableText, unstorableTextMessage } from './storable-text';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** No route takes more than four query parameters; thousands would cost validation CPU. */
+export const MAX_QUERY_PARAMETERS = 32;
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
 /** `64kb` -> 65536 (the config layer has already checked the shape). */
@@ -123,6 +125,9 @@ export function readJsonBody(raw: Buffer): unknown {
       `${nesting.field ?? 'Request body'} nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`,
     );
   }
+  if (exceedsKeyCount(text, MAX_BODY_KEYS)) {
+    throw fieldError(`Request body has more than ${MAX_BODY_KEYS} keys`);
+  }
   let body: unknown;
   try {
     body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
@@ -186,6 +191,10 @@ export function rejectUnstorableParameters(instance: FastifyInstance): void {
             : `${malformed.field} is not valid percent-encoded UTF-8`,
         ),
       );
+      return;
+    }
+    if (Object.keys(request.query as object).length > MAX_QUERY_PARAMETERS) {
+      done(fieldError(`The query string has more than ${MAX_QUERY_PARAMETERS} parameters`));
       return;
     }
     const inQuery = findUnstorableText(request.query);

@@ -1,4 +1,4 @@
-import { findExcessiveNesting, MAX_BODY_DEPTH } from './json-depth';
+import { exceedsKeyCount, findExcessiveNesting, MAX_BODY_DEPTH } from './json-depth';
 
 describe(findExcessiveNesting.name, () => {
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -42,5 +42,22 @@ describe(findExcessiveNesting.name, () => {
 
   it('should name the key under which the nesting is, not a string value before it', () => {
     expect(findExcessiveNesting('{"a":"b","c":[["x"]]}', 2)).toEqual({ field: 'c' });
+  });
+});
+
+describe(exceedsKeyCount.name, () => {
+  const keys = (n: number) =>
+    JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])));
+
+  it('should count keys at every depth, up to the limit and one past it', () => {
+    expect(exceedsKeyCount(keys(64), 64)).toBe(false);
+    expect(exceedsKeyCount(keys(65), 64)).toBe(true);
+    expect(exceedsKeyCount('{"a":{"b":{"c":1}},"d":[{"e":1},{"f":2}]}', 6)).toBe(false);
+    expect(exceedsKeyCount('{"a":{"b":{"c":1}},"d":[{"e":1},{"f":2}]}', 5)).toBe(true);
+  });
+
+  it('should not count colons inside strings, escaped quotes included', () => {
+    expect(exceedsKeyCount(JSON.stringify({ content: ':'.repeat(1000) + '\\":' }), 1)).toBe(false);
+    expect(exceedsKeyCount('{"a":"x\\":::"}', 1)).toBe(false);
   });
 });

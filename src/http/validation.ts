@@ -20,8 +20,15 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
+/** Problems named in one answer; a body can have at most MAX_BODY_KEYS (64) fields. */
+export const MAX_REPORTED_PROBLEMS = 10;
+
 export function validationError(errors: ValidationError[]): AppError {
-  const messages = flatten(errors);
+  const all = flatten(errors);
+  const messages = all.slice(0, MAX_REPORTED_PROBLEMS);
+  if (all.length > messages.length) {
+    messages.push(`and ${all.length - messages.length} more problem(s)`);
+  }
   return new AppError('VALIDATION_FAILED', messages.join('; ') || 'Invalid request', {
     errors: messages,
   });

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** What a pg Pool reports about itself (node-postgres' Pool counters). */
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+export interface PoolNumbers {
+  /** Connections checked out to a query or transaction. */
+  inUse: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
+/** The app pool's counters, read without a query (for load shedding and metrics). */
+@Injectable()
+export class PoolStats {
+  constructor(private readonly dataSource: DataSource) {}
+
+  app(): PoolNumbers {
+    return poolNumbers(this.dataSource);
+  }
+}
+
+/** A TypeORM postgres DataSource's pool counters; zeros before it has connected. */
+export function poolNumbers(dataSource: DataSource): PoolNumbers {
+  // TypeORM keeps node-postgres' Pool on the driver as `master` (no replication configured).
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  if (!pool) return { inUse: 0, idle: 0, waiting: 0 };
+  return {
+    inUse: pool.totalCount - pool.idleCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  };
+}
