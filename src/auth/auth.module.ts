@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG } from '../config/config.module';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthRateLimitModule } from '../rate-limit/auth-rate-limit';
+import { TenantBudgetModule } from '../rate-limit/tenant-budget';
 import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -21,6 +22,7 @@ import { jwtModuleOptions, TokenService } from './token.service';
 @Module({
   imports: [
     AuthRateLimitModule,
+    TenantBudgetModule,
     PassportModule,
     JwtModule.registerAsync({ inject: [APP_CONFIG], useFactory: jwtModuleOptions }),
     TenantsModule,

@@ -11,8 +11,53 @@ import {
 import { RedisFallback } from './redis-fallback';
 import { RedisLoginBackoffStore } from './redis-login-backoff-store';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
+import {
+  MemoryTenantBudgetStore,
+  RecentRefusal,
+  RedisTenantBudgetStore,
+  TenantBudgetStore,
+  TenantRefusal,
+} from './tenant-budget-store';
 
 export const THROTTLER_STORAGE = Symbol('THROTTLER_STORAGE');
+export const TENANT_BUDGET_STORE = Symbol('TENANT_BUDGET_STORE');
+
+/** Redis first; this process's memory while Redis fails (see RedisFallback). */
+export class FailOpenTenantBudgetStore implements TenantBudgetStore {
+  constructor(
+    private readonly shared: TenantBudgetStore,
+    private readonly local: TenantBudgetStore,
+    private readonly fallback: RedisFallback,
+  ) {}
+
+  enter(tenant: string, now: number): Promise<TenantRefusal | undefined> {
+    return this.fallback.run(
+      () => this.shared.enter(tenant, now),
+      () => this.local.enter(tenant, now),
+    );
+  }
+
+  leave(tenant: string): Promise<void> {
+    return this.fallback.run(
+      () => this.shared.leave(tenant),
+      () => this.local.leave(tenant),
+    );
+  }
+
+  refused(tenant: string, kind: TenantRefusal['kind'], now: number): Promise<void> {
+    return this.fallback.run(
+      () => this.shared.refused(tenant, kind, now),
+      () => this.local.refused(tenant, kind, now),
+    );
+  }
+
+  refusedSince(since: number): Promise<RecentRefusal[]> {
+    return this.fallback.run(
+      () => this.shared.refusedSince(since),
+      () => this.local.refusedSince(since),
+    );
+  }
+}
 
 /** Redis first; this process's memory while Redis fails (see RedisFallback). */
 export class FailOpenLoginBackoffStore implements LoginBackoffStore {
@@ -45,7 +90,7 @@ export class FailOpenLoginBackoffStore implements LoginBackoffStore {
 }
 
 /**
- * Where the credential rate limits and the login backoff count, chosen once at start-up: with
+ * Where the credential rate limits, the login backoff and the tenants' budgets count, chosen once at start-up: with
  * REDIS_URL in Redis, shared by every process and instance (falling back to memory while Redis
  * fails); without it in this process's memory. One RedisFallback serves both, so an outage is
  * noticed, logged and retried once.
@@ -73,6 +118,23 @@ export class FailOpenLoginBackoffStore implements LoginBackoffStore {
       },
     },
     {
+      provide: TENANT_BUDGET_STORE,
+      inject: [APP_CONFIG, RedisConnection, RedisFallback],
+      useFactory: (
+        config: AppConfig,
+        redis: RedisConnection,
+        fallback: RedisFallback,
+      ): TenantBudgetStore => {
+        const local = new MemoryTenantBudgetStore(config.tenantLimits);
+        if (!redis.client) return local;
+        return new FailOpenTenantBudgetStore(
+          new RedisTenantBudgetStore(redis.client, config.tenantLimits),
+          local,
+          fallback,
+        );
+      },
+    },
+    {
       provide: THROTTLER_STORAGE,
       inject: [RedisConnection, RedisFallback],
       useFactory: (redis: RedisConnection, fallback: RedisFallback): ThrottlerStorage => {
@@ -81,6 +143,6 @@ export class FailOpenLoginBackoffStore implements LoginBackoffStore {
       },
     },
   ],
-  exports: [LOGIN_BACKOFF_STORE, THROTTLER_STORAGE],
+  exports: [LOGIN_BACKOFF_STORE, THROTTLER_STORAGE, TENANT_BUDGET_STORE],
 })
 export class RateLimitStoresModule {}
