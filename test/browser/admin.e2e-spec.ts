@@ -102,3 +102,31 @@ describeBrowser('Operator console in Chromium [browser] (e2e)', () => {
     );
   });
 });
+
+describeBrowser('Operator console: tenants over their share [browser] (e2e)', () => {
+  const ctx = useBrowserApp({ TENANT_RATE_LIMIT_PER_SECOND: '3', TENANT_CONCURRENCY: '0' });
+
+  it('should list a tenant refused for its share, by name and limit', async () => {
+    const page = await ctx.newPage();
+    await operatorLogIn(page);
+    const section = page.getByRole('region', { name: 'Tenants over their share' });
+    await section.getByText('No tenant went over its share').waitFor();
+
+    const noisy = await register(ctx.http, { tenantName: unique('Noisy Org') });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        ctx
+          .http()
+          .get('/api/v1/notes')
+          .set(...bearer(noisy.token)),
+      ),
+    );
+    expect(answers.some((answer) => answer.status === 429)).toBe(true);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Cluster', level: 1 }).waitFor();
+    const row = page
+      .getByRole('region', { name: 'Tenants over their share' })
+      .getByRole('row', { name: new RegExp(noisy.tenant.name) });
+    await expect(row.textContent()).resolves.toContain('requests a second');
+  });
+});

@@ -5,6 +5,7 @@ import {
   allPages,
   api,
   ClusterNode,
+  LimitedTenant,
   LoadTracking,
   Rebalance,
   Registration,
@@ -150,6 +151,7 @@ export function Dashboard() {
                 ?.scrollIntoView();
             }}
           />
+          <LimitedTenants />
           <LiveActivity citus={cluster.citus} />
           <Registrations />
         </>
@@ -417,6 +419,61 @@ function TenantLoad(props: {
             Show more tenants ({sorted.length - limit} more)
           </button>
         </p>
+      )}
+    </section>
+  );
+}
+
+const LIMITS: Record<LimitedTenant['limit'], string> = {
+  rate: 'requests a second',
+  concurrency: 'requests in progress',
+};
+
+/** Tenants refused for their fair share lately (TENANT_RATE_LIMIT_PER_SECOND, TENANT_CONCURRENCY). */
+function LimitedTenants() {
+  const [items, setItems] = useState<LimitedTenant[]>([]);
+  const [error, setError] = useState<unknown>(undefined);
+  useEffect(() => {
+    const refresh = () =>
+      api
+        .call((client) => client.GET('/api/v1/admin/limited-tenants'))
+        .then((answer) => {
+          setItems(answer.items);
+          setError(undefined);
+        })
+        .catch((caught: unknown) => setError(caught));
+    void refresh();
+    const timer = setInterval(() => void refresh(), 10_000);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <section aria-labelledby="limited-heading">
+      <h2 id="limited-heading">Tenants over their share</h2>
+      <ErrorMessage error={error} />
+      {items.length === 0 ? (
+        <p>No tenant went over its share in the last five minutes.</p>
+      ) : (
+        <table>
+          <caption class="visually-hidden">
+            Tenants refused in the last five minutes, newest first
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Tenant</th>
+              <th scope="col">Over its</th>
+              <th scope="col">Last refused</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((item) => (
+              <tr key={`${item.tenantId}-${item.limit}`}>
+                <td>{item.tenantName ?? `tenant ${item.tenantId} (deleted)`}</td>
+                <td>{LIMITS[item.limit]}</td>
+                <td>{formatDate(item.at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );

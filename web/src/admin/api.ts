@@ -11,6 +11,7 @@ export type Activity = Schemas['ActivityView'];
 export type Rebalance = Schemas['RebalanceAnswer'];
 export type Registration = Schemas['RegistrationView'];
 export type LoadTracking = Schemas['LoadTracking'];
+export type LimitedTenant = Schemas['LimitedTenantView'];
 
 export const session = new Session('notes.operatorRefreshToken', '/api/v1/admin/auth/refresh');
 export const api = createApi<paths>(session);

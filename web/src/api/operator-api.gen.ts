@@ -22,6 +22,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/limited-tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tenants refused for their fair share in the last five minutes */
+        get: operations["LimitedTenantsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/auth/login": {
         parameters: {
             query?: never;
@@ -260,6 +277,25 @@ export interface components {
         RegistrationsAnswer: {
             items: components["schemas"]["RegistrationView"][];
         };
+        LimitedTenantView: {
+            tenantId: string;
+            /** @description null when the tenant is gone */
+            tenantName: string | null;
+            /**
+             * @description rate: requests a second; concurrency: requests in progress
+             * @enum {string}
+             */
+            limit: "rate" | "concurrency";
+            /**
+             * Format: date-time
+             * @description The latest refusal of this kind
+             */
+            at: string;
+        };
+        LimitedTenantsAnswer: {
+            /** @description Newest first */
+            items: components["schemas"]["LimitedTenantView"][];
+        };
         OperatorLoginDto: {
             /** @example ops@example.com */
             email: string;
@@ -476,6 +512,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RegistrationsAnswer"];
+                };
+            };
+            /** @description Missing, invalid or expired operator token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A tenant user token: operators only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    LimitedTenantsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitedTenantsAnswer"];
                 };
             };
             /** @description Missing, invalid or expired operator token */

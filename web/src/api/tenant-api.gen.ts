@@ -1413,7 +1413,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Shutting down, or the database is down */
+            /** @description Shutting down, overloaded (shedding load), or the database is down */
             503: {
                 headers: {
                     [name: string]: unknown;
