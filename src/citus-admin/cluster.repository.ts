@@ -26,6 +26,7 @@ import {
   TenantRow,
 } from './cluster-rows';
 import { ActivityView, NodeRef, ShardView, TableView } from './dto/catalog.dto';
+import { requestOf } from '../database/statement-tags';
 
 /**
  * Every statement the operator views and actions send, and the mapping of their rows. Runs on
@@ -62,6 +63,22 @@ export class ClusterRepository {
       active: row.isactive === true,
       shouldHaveShards: row.shouldhaveshards === true,
     }));
+  }
+
+  /**
+   * Every primary node and whether the service reaches it: the coordinator by answering this,
+   * a worker when the coordinator can run a statement on it (an inactive one is not tried).
+   */
+  async nodeReach(): Promise<Array<NodeRef & { reachable: boolean }>> {
+    const rows = await this.sql.query(
+      `SELECT n.nodeid, n.nodename, n.nodeport,
+              n.groupid = 0 OR coalesce(w.success, false) AS reachable
+         FROM pg_dist_node n
+         LEFT JOIN run_command_on_workers('SELECT 1') w
+                ON w.nodename = n.nodename AND w.nodeport = n.nodeport
+        WHERE n.noderole = 'primary' ORDER BY n.nodeid`,
+    );
+    return rows.map((row) => ({ ...nodeRef(row), reachable: row.reachable === true }));
   }
 
   async node(nodeId: number): Promise<NodeRow | undefined> {
@@ -195,8 +212,20 @@ export class ClusterRepository {
     const rows = citus
       ? await this.sql.query(ACTIVITY_ON_CITUS)
       : await this.sql.query(ACTIVITY_ON_POSTGRES);
+    // A worker's part of a statement reports the global pid of the coordinator backend that sent
+    // it: the request is that backend's.
+    const requests = new Map<string, string>();
+    for (const row of rows) {
+      const request = requestOf(optStr(row.application_name));
+      const gpid = optStr(row.global_pid);
+      if (request && gpid !== null) requests.set(gpid, request);
+    }
     return rows.map((row) => ({
       globalPid: optStr(row.global_pid),
+      requestId:
+        requestOf(optStr(row.application_name)) ??
+        requests.get(optStr(row.global_pid) ?? '') ??
+        null,
       node: row.nodeid === null || row.nodeid === undefined ? null : nodeRef(row),
       pid: num(row.pid),
       user: optStr(row.usename),

@@ -7,7 +7,7 @@ export const TENANT_TABLE = 'users';
 /** Non-idle client backends on every node, without the one asking. */
 export const ACTIVITY_ON_CITUS = `SELECT a.global_pid, a.pid, a.usename, a.state, a.wait_event_type, a.wait_event,
                   a.query_start, left(a.query, ${QUERY_PREVIEW}) AS query, a.is_worker_query,
-                  n.nodeid, n.nodename, n.nodeport
+                  a.application_name, n.nodeid, n.nodename, n.nodeport
              FROM citus_stat_activity a
              LEFT JOIN pg_dist_node n ON n.nodeid = a.nodeid
             WHERE a.state IS DISTINCT FROM 'idle'
@@ -18,7 +18,7 @@ export const ACTIVITY_ON_CITUS = `SELECT a.global_pid, a.pid, a.usename, a.state
 /** The same on a plain PostgreSQL. */
 export const ACTIVITY_ON_POSTGRES = `SELECT NULL AS global_pid, pid, usename, state, wait_event_type, wait_event,
                   query_start, left(query, ${QUERY_PREVIEW}) AS query, false AS is_worker_query,
-                  NULL AS nodeid
+                  application_name, NULL AS nodeid
              FROM pg_stat_activity
             WHERE state IS DISTINCT FROM 'idle' AND backend_type = 'client backend'
               AND pid <> pg_backend_pid()

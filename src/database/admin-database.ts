@@ -1,9 +1,12 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { nodeConnectionSettings, withSessionSettings } from './data-source-options';
+import { poolOf } from './sql';
+import { labelStatements } from './statement-tags';
+import { PoolNumbers, poolNumbers } from './pool-stats';
 
 export const ADMIN_CONNECTION = 'admin';
 
@@ -12,11 +15,20 @@ export const ADMIN_CONNECTION = 'admin';
  * tenant connection may be configured to refuse (citus.multi_task_query_log_level).
  */
 @Injectable()
-export class ClusterSql {
+export class ClusterSql implements OnModuleInit {
   constructor(@InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource) {}
+
+  onModuleInit(): void {
+    labelStatements(poolOf(this.db));
+  }
 
   query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     return this.db.query<R[]>(sql, params);
+  }
+
+  /** The admin pool's counters, read without a query (metrics). */
+  pool(): PoolNumbers {
+    return poolNumbers(this.db);
   }
 }
 

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { poolOf } from './sql';
+import { labelStatements } from './statement-tags';
 
 /** What a pg Pool reports about itself (node-postgres' Pool counters). */
 interface PgPool {
@@ -16,10 +18,17 @@ export interface PoolNumbers {
   waiting: number;
 }
 
-/** The app pool's counters, read without a query (for load shedding and metrics). */
+/**
+ * The app pool's counters, read without a query (for load shedding and metrics); and, once the
+ * pool exists, its statements labelled with their request (statement-tags.ts).
+ */
 @Injectable()
-export class PoolStats {
+export class PoolStats implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    labelStatements(poolOf(this.dataSource));
+  }
 
   app(): PoolNumbers {
     return poolNumbers(this.dataSource);

@@ -1,6 +1,7 @@
-import { Pool } from 'pg';
+import { Pool, QueryConfig } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { currentRequest, TaggedQuery } from './statement-tags';
 
 export interface Statement {
   text: string;
@@ -26,11 +27,13 @@ export class PoolExecutor implements SqlExecutor {
   ) {}
 
   async run<R>(statement: Statement, params: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
-    const result = await this.pool.query(
-      this.prepared
-        ? { name: statement.name, text: statement.text, values: params }
-        : { text: statement.text, values: params },
-    );
+    // The request is named here: pg-pool may hand the connection over from another request's
+    // context (statement-tags.ts).
+    const config: QueryConfig & TaggedQuery = this.prepared
+      ? { name: statement.name, text: statement.text, values: params }
+      : { text: statement.text, values: params };
+    config.request = currentRequest();
+    const result = await this.pool.query(config);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   }
 }

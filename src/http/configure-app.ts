@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { OverloadMonitor, OverloadReason } from './overload';
 import { ShutdownState } from './shutdown-state';
+import { runAsRequest } from '../database/statement-tags';
 import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
@@ -74,7 +75,10 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   // Every request gets its own tenant slot, filled by the auth guard. Opened before the handler
   // (preValidation runs after the body is read, whose events would lose the async context).
   const tenants = app.get(TenantContext);
-  instance.addHook('preValidation', (_request, _reply, done) => tenants.runRequest(done));
+  // The request's id goes along too: its statements carry it to the database (statement-tags.ts).
+  instance.addHook('preValidation', (request, _reply, done) =>
+    tenants.runRequest(() => runAsRequest(request.id, done)),
+  );
   logRequests(instance, app.get<Logger>(LOGGER));
   acceptJsonOnly(instance);
 

@@ -134,6 +134,14 @@ export class ActivityView {
   @ApiProperty({ type: String, nullable: true })
   globalPid!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "The id of the API request that sent the statement (its X-Request-Id, and `req.id` in the service's log)",
+  })
+  requestId!: string | null;
+
   @ApiProperty({ type: NodeRef, nullable: true })
   node!: NodeRef | null;
 

@@ -514,6 +514,7 @@ function LiveActivity(props: { citus: boolean }) {
               <th scope="col">State</th>
               <th scope="col">Waiting for</th>
               <th scope="col">Since</th>
+              <th scope="col">Request</th>
               <th scope="col">Query</th>
             </tr>
           </thead>
@@ -527,6 +528,12 @@ function LiveActivity(props: { citus: boolean }) {
                 </td>
                 <td>{row.waitEvent ? `${row.waitEventType ?? ''} ${row.waitEvent}` : '—'}</td>
                 <td>{row.queryStart ? formatDate(row.queryStart) : '—'}</td>
+                <td
+                  class="code"
+                  title="X-Request-Id of the API request, req.id in the service's log"
+                >
+                  {row.requestId ?? '—'}
+                </td>
                 <td class="code">{row.query}</td>
               </tr>
             ))}

@@ -1,0 +1,54 @@
+import { Client } from 'pg';
+import { bearer, citusMode, Http, operatorToken, register, useTestApp } from './harness/e2e';
+
+/** A slow statement in the activity views leads back to the API request that sent it. */
+describe('Statements carry their request id (e2e)', () => {
+  const ctx = useTestApp();
+  const http = (): Http => ctx.http();
+
+  it('should show the request id of a waiting statement in the operators’ live activity, on every node it runs on', async () => {
+    const member = await register(http);
+    const operator = await operatorToken(http);
+    const note = await http()
+      .post('/api/v1/notes')
+      .set(...bearer(member.token))
+      .send({ content: 'to be held' })
+      .expect(201);
+    const lock = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query(`SELECT 1 FROM notes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+        member.tenant.id,
+        note.body.id,
+      ]);
+      const requestId = `trace-${Date.now()}`;
+      const edit = http()
+        .patch(`/api/v1/notes/${note.body.id}`)
+        .set(...bearer(member.token))
+        .set('x-request-id', requestId)
+        .send({ content: 'edited while held' })
+        .then((response) => response.status);
+      let rows: Array<{ requestId: string | null; query: string; workerQuery: boolean }> = [];
+      for (let i = 0; i < 50; i += 1) {
+        const activity = await http()
+          .get('/api/v1/admin/citus/activity')
+          .set(...bearer(operator))
+          .expect(200);
+        rows = activity.body.activity.filter(
+          (row: { requestId: string | null }) => row.requestId === requestId,
+        );
+        if (rows.some((row) => /UPDATE/i.test(row.query))) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(rows.some((row) => /UPDATE/i.test(row.query) && !row.workerQuery)).toBe(true);
+      // On Citus the worker runs the shard's statement on the coordinator's behalf: same request.
+      if (citusMode) expect(rows.some((row) => row.workerQuery)).toBe(true);
+      // The operator's own monitoring query is not listed.
+      await lock.query('COMMIT');
+      await expect(edit).resolves.toBe(200);
+    } finally {
+      await lock.end();
+    }
+  });
+});
