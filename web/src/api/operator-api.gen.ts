@@ -405,6 +405,8 @@ export interface components {
         };
         ActivityView: {
             globalPid: string | null;
+            /** @description The id of the API request that sent the statement (its X-Request-Id, and `req.id` in the service's log) */
+            requestId: string | null;
             node: components["schemas"]["NodeRef"] | null;
             pid: number;
             user: string | null;
