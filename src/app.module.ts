@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { AllExceptionsFilter } from './http/exception.filter';
 import { LoggingModule } from './logging/logging.module';
 import { MailModule } from './mail/mail.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotesModule } from './notes/notes.module';
 import { OperatorsModule } from './operators/operators.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -22,6 +23,7 @@ import { UsersModule } from './users/users.module';
   imports: [
     ConfigModule,
     LoggingModule,
+    MetricsModule,
     DatabaseModule,
     TenancyModule,
     MailModule,

@@ -7,6 +7,7 @@ import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
 import { AppLogger } from './logging/logging.module';
+import { answerPrimaryScrapes, serveClusterMetrics } from './metrics/cluster-workers';
 
 async function serve(config: AppConfig): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -29,8 +30,9 @@ const BOOT_GRACE_MS = 15_000;
 
 /**
  * WEB_CONCURRENCY > 1: this process only supervises. It forks the HTTP workers (they share the
- * port through node:cluster), replaces a worker that crashes after booting, and on SIGTERM or
- * SIGINT passes the signal on and exits once every worker has shut down gracefully.
+ * port through node:cluster), replaces a worker that crashes after booting, serves the workers'
+ * metrics on the metrics port, and on SIGTERM or SIGINT passes the signal on and exits once every
+ * worker has shut down gracefully.
  */
 function supervise(config: AppConfig): void {
   const say = (message: string) =>
@@ -65,6 +67,12 @@ function supervise(config: AppConfig): void {
   };
   process.once('SIGTERM', stopAll);
   process.once('SIGINT', stopAll);
+  // The metrics port is this process's: the workers answer its scrapes (metrics/cluster-workers.ts).
+  serveClusterMetrics(config.metrics).catch((error: unknown) => {
+    say(`${error instanceof Error ? error.message : String(error)}: stopping every worker`);
+    failed = true;
+    stopAll();
+  });
   say(`starting ${config.webConcurrency} HTTP workers`);
   for (let i = 0; i < config.webConcurrency; i += 1) fork();
 }
@@ -76,6 +84,7 @@ function main(): void {
     supervise(config);
     return;
   }
+  if (cluster.isWorker) answerPrimaryScrapes(config.metrics);
   serve(config).catch(fail);
 }
 

@@ -2,13 +2,17 @@ import { Module } from '@nestjs/common';
 import { AdminDatabaseModule } from '../database/admin-database';
 import { CatalogService } from './catalog.service';
 import { CitusAdminController } from './citus-admin.controller';
+import { CitusMetrics } from './citus-metrics';
 import { ClusterRepository } from './cluster.repository';
 import { NodesService } from './nodes.service';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
 import { TransferModeService } from './transfer-mode.service';
 
-/** The operators' view of the cluster and its growth actions, over the admin connection. */
+/**
+ * The operators' view of the cluster and its growth actions, over the admin connection, and the
+ * cluster's Prometheus series (CitusMetrics).
+ */
 @Module({
   imports: [AdminDatabaseModule],
   controllers: [CitusAdminController],
@@ -19,6 +23,7 @@ import { TransferModeService } from './transfer-mode.service';
     RebalanceService,
     NodesService,
     TransferModeService,
+    CitusMetrics,
   ],
 })
 export class CitusAdminModule {}

@@ -10,6 +10,8 @@ import { runAsRequest } from '../database/statement-tags';
 import { TenantContext } from '../tenancy/tenant-context';
 import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
+import { recordRequests } from '../metrics/http-metrics';
+import { MetricsService } from '../metrics/metrics.service';
 import { acceptJsonOnly, rejectUnstorableParameters } from './http-adapter';
 import { BEARER_SCHEME, OPERATOR_SCHEME, splitDocument } from './openapi';
 import { securityHeaders } from './security-headers';
@@ -80,6 +82,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     tenants.runRequest(() => runAsRequest(request.id, done)),
   );
   logRequests(instance, app.get<Logger>(LOGGER));
+  recordRequests(instance, app.get(MetricsService));
   acceptJsonOnly(instance);
 
   if (config.corsOrigins.length > 0) {

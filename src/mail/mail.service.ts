@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from '../metrics/metrics.service';
 
 export interface Mail {
   to: string;
@@ -19,7 +20,11 @@ export class MailService implements OnModuleDestroy {
   private readonly logger = new Logger(MailService.name);
   private readonly transport?: Transporter;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Optional: unit specs build the service without the metrics module.
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     if (config.mail.smtpUrl) this.transport = createTransport(config.mail.smtpUrl);
   }
 
@@ -33,6 +38,7 @@ export class MailService implements OnModuleDestroy {
       await this.transport.sendMail({ from: this.config.mail.from, ...mail });
       return true;
     } catch (error) {
+      this.metrics?.mailFailed();
       this.logger.error(
         `mail "${mail.subject}" could not be sent: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import { MetricsService } from '../metrics/metrics.service';
 import { LoginBackoff } from './login-backoff';
 import { MemoryLoginBackoffStore } from './login-backoff-store';
 
@@ -57,6 +58,19 @@ describe(LoginBackoff.name, () => {
     expect(retryAfter(await refusal(backoff, 'A', T0 + 5500))).toBe('3');
     expect(retryAfter(await refusal(backoff, 'A', T0 + 7999))).toBe('1');
     await expect(refusal(backoff, 'A', T0 + 8000)).resolves.toBeUndefined();
+  });
+
+  it('should count every refusal in login_backoff_total, and nothing else', async () => {
+    const metrics = { loginBackoff: jest.fn() };
+    backoff = new LoginBackoff(
+      new MemoryLoginBackoffStore(N),
+      metrics as unknown as MetricsService,
+    );
+    await fail(N);
+    await refusal(backoff, 'A', T0);
+    await refusal(backoff, 'A', T0);
+    await refusal(backoff, 'B', T0);
+    expect(metrics.loginBackoff).toHaveBeenCalledTimes(2);
   });
 
   it("should clear the client's failures on success", async () => {

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
+import { MetricsService } from '../metrics/metrics.service';
 import { LOGIN_BACKOFF_STORE, LoginBackoffStore } from './login-backoff-store';
 
 /**
@@ -14,12 +15,17 @@ import { LOGIN_BACKOFF_STORE, LoginBackoffStore } from './login-backoff-store';
  */
 @Injectable()
 export class LoginBackoff {
-  constructor(@Inject(LOGIN_BACKOFF_STORE) private readonly store: LoginBackoffStore) {}
+  constructor(
+    @Inject(LOGIN_BACKOFF_STORE) private readonly store: LoginBackoffStore,
+    // Optional: unit specs build the backoff without the metrics module.
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   /** Refuses (429 with Retry-After) while this client must wait for this email. */
   async check(email: string, client: string, now = Date.now()): Promise<void> {
     const waitMs = await this.store.waitMs(email, client, now);
     if (waitMs > 0) {
+      this.metrics?.loginBackoff();
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new AppError(
         'TOO_MANY_REQUESTS',
