@@ -48,6 +48,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
     'A logical shard move could lose acknowledged writes on this cluster, so it was not started.',
   PAYLOAD_TOO_LARGE: 'That is too long to save.',
   TOO_MANY_REQUESTS: 'Too many attempts.',
+  TENANT_RATE_LIMITED: 'Your organisation is sending more requests than its share right now.',
   REQUEST_TIMEOUT: 'The request took too long: please try again.',
   HEADERS_TOO_LARGE: 'The request was too large: please log in again.',
   UNSUPPORTED_MEDIA_TYPE: 'The service refused the request format.',
@@ -55,6 +56,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   NODE_UNAVAILABLE:
     'Part of the database is unavailable right now: your data is safe, try again in a few seconds.',
   DATABASE_UNAVAILABLE: 'The database is unavailable right now: try again in a few seconds.',
+  OVERLOADED: 'The service is busier than it can be right now.',
   INTERNAL_ERROR: 'Something went wrong on the server: please try again.',
   NETWORK: 'The service cannot be reached: check your connection and try again.',
 };
@@ -114,7 +116,7 @@ export function describeError(error: unknown): string {
       details.map((detail) => `${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`).join(' '),
     );
   }
-  if (error.retryAfter && (error.code === 'TOO_MANY_REQUESTS' || error.status === 503)) {
+  if (error.retryAfter && (error.status === 429 || error.status === 503)) {
     parts.push(`Wait ${error.retryAfter} s, then try again.`);
   }
   return parts.join(' ');
