@@ -8,6 +8,8 @@ export const ROOT = resolve(__dirname, '..');
 export interface Server {
   name: string;
   url: string;
+  /** The service's metrics (`GET <metricsUrl>`) when BENCH_METRICS=1 turned them on. */
+  metricsUrl?: string;
   /** SIGTERM, then wait for the exit (a --cpu-prof profile is written on exit). */
   stop: () => Promise<void>;
 }
@@ -15,6 +17,8 @@ export interface Server {
 /**
  * Starts a server process with its output in `logFile` and waits until `readyPath` answers 200.
  * `entry` is a compiled .js file or a .ts file (run through ts-node's transpiler).
+ * Prometheus metrics are off (METRICS_ENABLED=false) unless BENCH_METRICS=1, which turns them on
+ * on a free port of their own, so a run can measure what they cost.
  */
 export async function startServer(options: {
   name: string;
@@ -26,6 +30,10 @@ export async function startServer(options: {
 }): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const metricsPort = process.env.BENCH_METRICS === '1' ? await freePort() : undefined;
+  const metrics = metricsPort
+    ? { METRICS_ENABLED: 'true', METRICS_HOST: '127.0.0.1', METRICS_PORT: String(metricsPort) }
+    : { METRICS_ENABLED: 'false' };
   const loader = options.entry.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
   const out = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(
@@ -33,7 +41,7 @@ export async function startServer(options: {
     [...(options.nodeArgs ?? []), ...loader, options.entry],
     {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(port) },
+      env: { PATH: process.env.PATH ?? '', ...metrics, ...options.env, PORT: String(port) },
       stdio: ['ignore', out, out],
     },
   );
@@ -58,6 +66,7 @@ export async function startServer(options: {
   return {
     name: options.name,
     url,
+    metricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

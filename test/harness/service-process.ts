@@ -46,6 +46,8 @@ export async function startServiceProcess(
       BCRYPT_COST: '4',
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
+      // Processes run side by side and would contend for one metrics port.
+      METRICS_ENABLED: 'false',
       ...env,
     },
   });
