@@ -324,10 +324,12 @@ describe('Prometheus metrics of several processes (e2e)', () => {
   it('should answer the requests of both workers from one port, which no worker takes', async () => {
     let sent = 0;
     // Fresh connections, so the primary hands them to both workers.
-    while (sent < 40 && (sent < 6 || pidsServing().size < 2)) {
+    while (sent < 80 && (sent < 6 || pidsServing().size < 2)) {
       const response = await fetch(`${base}/health`, { headers: { connection: 'close' } });
       expect(response.status).toBe(200);
       sent += 1;
+      // The request lines that name the serving process are flushed every 200 ms.
+      await new Promise((done) => setTimeout(done, 50));
     }
     expect(pidsServing().size).toBe(2);
     const { samples } = await scrape(port);
