@@ -19,7 +19,7 @@ const noTypeormHandles = {
 const noFeatureImports = {
   regex: `^(\\.\\./)+(${FEATURES.join('|')})(/|$)`,
   message:
-    'tenancy/, database/, http/, config/ and redis/ sit below the feature modules and may not import them.',
+    'tenancy/, database/, http/, config/, redis/ and metrics/ sit below the feature modules and may not import them.',
 };
 
 module.exports = [
@@ -37,6 +37,7 @@ module.exports = [
       'src/http/**/*.ts',
       'src/config/**/*.ts',
       'src/redis/**/*.ts',
+      'src/metrics/**/*.ts',
     ],
     ignores: ['src/**/*.spec.ts'],
     rules: {

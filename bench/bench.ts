@@ -11,6 +11,7 @@
  *   npm run bench                         # full run on a throwaway cluster (Citus when installed)
  *   npm run bench -- --smoke              # a few seconds, from source: keeps the bench working
  *   npm run bench -- --scale              # 10,000 tenants and 1,000,000 notes (bench/scale.ts)
+ *   npm run bench -- --abuse              # a tenant's latency beside abuse, shedding, metrics (bench/abuse.ts)
  *   npm run bench -- --profile=list       # CPU profile of the service under one route
  *   BENCH_DATABASE_URL=postgres://...     # use this database instead (bench rows are cleaned)
  *
@@ -30,6 +31,7 @@ import { pgbench } from './pgbench';
 import { Server } from './processes';
 import { forPgbench, NOTE_SQL } from './statements';
 import { summarizeProfile } from './profile-summary';
+import { runAbuse } from './abuse';
 import { runScale } from './scale';
 import {
   BENCH_PASSWORD,
@@ -41,6 +43,7 @@ import {
   USER_BASE,
 } from './seed';
 import {
+  abuseMode,
   log,
   loginAll,
   machine,
@@ -309,6 +312,10 @@ async function main(): Promise<void> {
     };
     if (scaleMode) {
       await runScale(world);
+      return;
+    }
+    if (abuseMode) {
+      await runAbuse(world);
       return;
     }
     log(`seeding ${settings.tenants} tenants x ${settings.notes} notes`);

@@ -8,7 +8,7 @@ export const ROOT = resolve(__dirname, '..');
 export interface Server {
   name: string;
   url: string;
-  /** The service's metrics (`GET <metricsUrl>`) when BENCH_METRICS=1 turned them on. */
+  /** The service's metrics (`GET <metricsUrl>`), unless BENCH_METRICS=0 turned them off. */
   metricsUrl?: string;
   /** SIGTERM, then wait for the exit (a --cpu-prof profile is written on exit). */
   stop: () => Promise<void>;
@@ -17,8 +17,8 @@ export interface Server {
 /**
  * Starts a server process with its output in `logFile` and waits until `readyPath` answers 200.
  * `entry` is a compiled .js file or a .ts file (run through ts-node's transpiler).
- * Prometheus metrics are off (METRICS_ENABLED=false) unless BENCH_METRICS=1, which turns them on
- * on a free port of their own, so a run can measure what they cost.
+ * Prometheus metrics are on, as in production, on a free port of their own; BENCH_METRICS=0 turns
+ * them off (the bare server ignores the setting).
  */
 export async function startServer(options: {
   name: string;
@@ -30,7 +30,7 @@ export async function startServer(options: {
 }): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const metricsPort = process.env.BENCH_METRICS === '1' ? await freePort() : undefined;
+  const metricsPort = process.env.BENCH_METRICS === '0' ? undefined : await freePort();
   const metrics = metricsPort
     ? { METRICS_ENABLED: 'true', METRICS_HOST: '127.0.0.1', METRICS_PORT: String(metricsPort) }
     : { METRICS_ENABLED: 'false' };

@@ -22,6 +22,7 @@ import {
 const argv = process.argv.slice(2);
 export const smoke = argv.includes('--smoke');
 export const scaleMode = argv.includes('--scale');
+export const abuseMode = argv.includes('--abuse');
 export const profileRoute = argv.find((arg) => arg.startsWith('--profile'))?.split('=')[1];
 
 function setting(name: string, normal: number, quick: number): number {

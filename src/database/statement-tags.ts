@@ -5,9 +5,9 @@ import { Pool, PoolClient } from 'pg';
  * Every statement a request sends carries its request id where operators look for running work:
  * `application_name`, which pg_stat_activity and citus_stat_activity show (and Citus' connections
  * to the workers report the coordinator's global pid, which leads back to it). A connection is
- * labelled again only when it serves a different request than its last statement did: one `SET`,
- * queued ahead of the request's first statement on that connection (node-postgres sends a
- * client's queries in order), and the statements themselves stay named prepared statements.
+ * labelled again only when it serves a different request than its last statement did: one `SET`
+ * before the request's first statement on that connection; the statements themselves stay named
+ * prepared statements.
  */
 const requests = new AsyncLocalStorage<string>();
 
@@ -55,14 +55,22 @@ export function labelStatements(pool: Pool): void {
       const request =
         (typeof first === 'object' && first !== null ? first.request : undefined) ??
         requests.getStore();
-      if (request !== undefined && request !== state.request && /^[\w.-]{1,64}$/.test(request)) {
-        state.request = request;
-        // Failure surfaces on the statement that follows it on this connection.
-        (
-          query(`SET application_name = '${APPLICATION_NAME_PREFIX}${request}'`) as Promise<unknown>
-        ).catch(() => undefined);
+      if (request === undefined || request === state.request || !/^[\w.-]{1,64}$/.test(request)) {
+        return query(...args);
       }
-      return query(...args);
+      state.request = request;
+      // The statement follows its label: once the SET is answered (or failed: then the
+      // statement meets the same broken connection and reports it), on the same connection.
+      const label = query(
+        `SET application_name = '${APPLICATION_NAME_PREFIX}${request}'`,
+      ) as Promise<unknown>;
+      const run = () => query(...args);
+      if (typeof args[args.length - 1] === 'function') {
+        // Callback style (pg-pool's pool.query): the caller reads no return value.
+        void label.then(run, run);
+        return undefined;
+      }
+      return label.then(run, run);
     };
   });
 }

@@ -53,6 +53,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     },
   });
   const overload = app.get(OverloadMonitor);
+  const metrics = app.get(MetricsService);
   instance.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', request.id);
@@ -61,6 +62,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     if (shutdown.shuttingDown) reply.header('connection', 'close');
     const shed = shedReason(overload, request.url);
     if (shed) {
+      metrics.shed(shed);
       void reply
         .code(503)
         .header('retry-after', String(overload.retryAfterSeconds))
@@ -82,7 +84,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     tenants.runRequest(() => runAsRequest(request.id, done)),
   );
   logRequests(instance, app.get<Logger>(LOGGER));
-  recordRequests(instance, app.get(MetricsService));
+  recordRequests(instance, metrics);
   acceptJsonOnly(instance);
 
   if (config.corsOrigins.length > 0) {

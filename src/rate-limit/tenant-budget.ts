@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../errors/app-error';
+import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitStoresModule, TENANT_BUDGET_STORE } from './rate-limit-stores';
 import { RecentRefusal, REFUSALS_KEPT_MS, TenantBudgetStore } from './tenant-budget-store';
 
@@ -19,6 +20,7 @@ export class TenantBudget {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(TENANT_BUDGET_STORE) private readonly store: TenantBudgetStore,
+    private readonly metrics: MetricsService,
   ) {
     this.enabled = config.tenantLimits.requestsPerSecond > 0 || config.tenantLimits.concurrent > 0;
   }
@@ -32,6 +34,7 @@ export class TenantBudget {
     const now = Date.now();
     const refusal = await this.store.enter(tenant, now);
     if (refusal) {
+      this.metrics.tenantLimited(refusal.kind);
       this.store.refused(tenant, refusal.kind, now).catch((error: unknown) => this.warn(error));
       const seconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
       throw new AppError(

@@ -52,6 +52,19 @@ function localCitusBinaries(): boolean {
   }
 }
 
+/**
+ * Shedding and the tenants' budgets guard production against load that a test would only make
+ * flaky (a jest worker's event loop stalls while it compiles a file; specs send bursts of one
+ * tenant's requests): off for test apps and service processes, on where test/overload and
+ * test/tenant-budgets turn them on.
+ */
+export const LOAD_GUARDS_OFF = {
+  SHED_EVENT_LOOP_LAG_MS: '0',
+  SHED_POOL_WAITING: '0',
+  TENANT_RATE_LIMIT_PER_SECOND: '0',
+  TENANT_CONCURRENCY: '0',
+};
+
 export const TEST_JWT = {
   secret: 'e2e-secret-that-is-long-enough-for-the-config-check',
   issuer: 'notes-service',
@@ -96,13 +109,7 @@ export async function createTestApp(
     TRUST_PROXY: 'false',
     // In memory unless a spec asks for Redis (blank counts as unset).
     REDIS_URL: '',
-    // Shedding and the tenants' budgets guard production against load a test would only make
-    // flaky (a jest worker's event loop stalls while it compiles a file; specs fire bursts of
-    // one tenant's requests): test/overload and test/tenant-budgets turn them on.
-    SHED_EVENT_LOOP_LAG_MS: '0',
-    SHED_POOL_WAITING: '0',
-    TENANT_RATE_LIMIT_PER_SECOND: '0',
-    TENANT_CONCURRENCY: '0',
+    ...LOAD_GUARDS_OFF,
     // Apps run side by side and would contend for one metrics port; the metrics spec turns it on.
     METRICS_ENABLED: 'false',
     ...env,

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { LOAD_GUARDS_OFF } from './e2e';
 import { freePort } from './test-database';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -48,6 +49,7 @@ export async function startServiceProcess(
       LOG_PRETTY: 'false',
       // Processes run side by side and would contend for one metrics port.
       METRICS_ENABLED: 'false',
+      ...LOAD_GUARDS_OFF,
       ...env,
     },
   });

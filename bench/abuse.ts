@@ -1,0 +1,372 @@
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { percentile, pick, RequestSpec } from './load';
+import { Server } from './processes';
+import { BenchTenant } from './seed';
+import {
+  log,
+  loginAll,
+  machine,
+  median,
+  seedWorld,
+  settings,
+  smoke,
+  startService,
+  World,
+  writeResult,
+} from './world';
+
+/**
+ * `npm run bench -- --abuse`: a well-behaved tenant's latency alone and beside abuse, measured in
+ * one run against the built service with its production defaults (load shedding, tenant budgets):
+ *   (a) 64 unauthenticated readiness callers;
+ *   (b) 4 clients sending 60 kB bodies of unknown keys, to a tenant route and to login;
+ *   (c) another tenant at 10x the well-behaved one's concurrency;
+ *   (d) 16x the connections that saturate the service (reads and writes of many tenants): the
+ *       served requests' p99 against saturation's, how fast the rest are refused, any other 5xx,
+ *       and whether every acknowledged write is in the database;
+ * and the cost of Prometheus metrics on GET /notes (the same service with them on and off).
+ * Rounds alternate the scenarios, so a noisy machine hurts each alike; medians are reported.
+ */
+
+const VICTIM_CONNECTIONS = 4;
+const SATURATION = 32;
+
+interface Observed {
+  status: number;
+  ms: number;
+}
+
+interface Run {
+  observed: Observed[];
+  timeouts: number;
+  errors: number;
+  seconds: number;
+}
+
+/** Closed-loop load that keeps every answer's status and latency (and bodies, if asked). */
+async function load(
+  url: string,
+  connections: number,
+  seconds: number,
+  next: () => RequestSpec,
+  onBody?: (status: number, body: string) => void,
+): Promise<Run> {
+  const observed: Observed[] = [];
+  const options: autocannon.Options = {
+    url,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const spec = next();
+          return {
+            ...request,
+            method: spec.method,
+            path: spec.path,
+            headers: {
+              ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...spec.headers,
+            },
+            body: spec.body,
+          };
+        },
+        ...(onBody ? { onResponse: (status: number, body: string) => onBody(status, body) } : {}),
+      },
+    ],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, answer) =>
+      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(answer),
+    );
+    instance.on('response', (_client, status, _bytes, ms) => observed.push({ status, ms }));
+  });
+  return { observed, timeouts: result.timeouts, errors: result.errors, seconds: result.duration };
+}
+
+const latencies = (run: Run, keep: (status: number) => boolean) =>
+  run.observed
+    .filter((o) => keep(o.status))
+    .map((o) => o.ms)
+    .sort((a, b) => a - b);
+
+function statusCounts(run: Run): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { status } of run.observed) counts[status] = (counts[status] ?? 0) + 1;
+  if (run.timeouts) counts.timeout = run.timeouts;
+  if (run.errors) counts.error = run.errors;
+  return counts;
+}
+
+/** A JSON object of about 60 kB of unknown keys: under BODY_LIMIT (64 kB), far over 64 keys. */
+const UNKNOWN_KEYS = JSON.stringify(
+  Object.fromEntries(Array.from({ length: 5500 }, (_, i) => [`k${i}`, i])),
+);
+
+interface Scenario {
+  name: string;
+  connections: number;
+  request: () => RequestSpec;
+}
+
+function scenarios(world: World, noisy: BenchTenant): Scenario[] {
+  const token = world.tokens.get(noisy.id) ?? '';
+  const auth = { authorization: `Bearer ${token}` };
+  return [
+    {
+      name: '(a) 64 readiness callers',
+      connections: 64,
+      request: () => ({ method: 'GET', path: '/health/ready' }),
+    },
+    {
+      name: '(b) 4 x 60 kB unknown keys to POST /notes',
+      connections: 4,
+      request: () => ({ method: 'POST', path: '/api/v1/notes', headers: auth, body: UNKNOWN_KEYS }),
+    },
+    {
+      name: '(b) 4 x 60 kB unknown keys to POST /auth/login',
+      connections: 4,
+      request: () => ({ method: 'POST', path: '/api/v1/auth/login', body: UNKNOWN_KEYS }),
+    },
+    {
+      name: `(c) another tenant at ${VICTIM_CONNECTIONS * 10} connections`,
+      connections: VICTIM_CONNECTIONS * 10,
+      request: () => ({ method: 'GET', path: '/api/v1/notes?limit=20', headers: auth }),
+    },
+  ];
+}
+
+async function measureVictim(
+  service: Server,
+  victim: { tenant: BenchTenant; token: string },
+  seconds: number,
+  abuse?: Scenario,
+): Promise<{ victim: Run; abuser?: Run }> {
+  const request = (): RequestSpec => ({
+    method: 'GET',
+    path: '/api/v1/notes?limit=20',
+    headers: { authorization: `Bearer ${victim.token}` },
+  });
+  const [victimRun, abuser] = await Promise.all([
+    load(service.url, VICTIM_CONNECTIONS, seconds, request),
+    abuse ? load(service.url, abuse.connections, seconds, abuse.request) : undefined,
+  ]);
+  return { victim: victimRun, abuser };
+}
+
+/** Reads and writes spread over many tenants, for saturation and beyond. */
+function mixed(world: World, written: string[]) {
+  let count = 0;
+  const next = (): RequestSpec => {
+    const tenant = pick(world.tenants);
+    const headers = { authorization: `Bearer ${world.tokens.get(tenant.id) ?? ''}` };
+    count += 1;
+    return count % 5 === 0
+      ? {
+          method: 'POST',
+          path: '/api/v1/notes',
+          headers,
+          body: JSON.stringify({ content: `abuse ${count}` }),
+        }
+      : { method: 'GET', path: '/api/v1/notes?limit=20', headers };
+  };
+  const onBody = (status: number, body: string) => {
+    if (status === 201) written.push((JSON.parse(body) as { id: string }).id);
+  };
+  return { next, onBody };
+}
+
+async function lostWrites(world: World, ids: string[]): Promise<number> {
+  const client = new Client({ connectionString: world.db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notes WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return ids.length - rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+export async function runAbuse(world: World): Promise<void> {
+  const seconds = settings.seconds;
+  const rounds = settings.rounds;
+  // Enough tenants that 16x saturation stays under each tenant's concurrency budget: what
+  // (d) measures is shedding, not the tenants' shares.
+  const tenantCount = Number(process.env.BENCH_TENANTS ?? (smoke ? 4 : 128));
+  const notes = Number(process.env.BENCH_NOTES ?? (smoke ? 20 : 200));
+  log(`seeding ${tenantCount} tenants x ${notes} notes`);
+  world.tenants = await seedWorld(world.db, tenantCount, notes);
+  const servers: Server[] = [];
+  try {
+    // Production defaults: metrics, shedding and tenant budgets on.
+    const service = await startService(world, 'service');
+    servers.push(service);
+    const withoutMetrics = await startService(world, 'service-no-metrics', {
+      METRICS_ENABLED: 'false',
+    });
+    servers.push(withoutMetrics);
+    world.tokens = await loginAll(service, world.tenants);
+    const [victimTenant, noisyTenant] = world.tenants;
+    const victim = { tenant: victimTenant, token: world.tokens.get(victimTenant.id) ?? '' };
+    const abuse = scenarios(world, noisyTenant);
+
+    // Warm-up: plans cached, JIT warm, pools full.
+    await measureVictim(service, victim, settings.warmupSeconds || 1);
+
+    const alone: Run[] = [];
+    const beside = new Map<string, { victim: Run[]; abuser: Run[] }>(
+      abuse.map((s) => [s.name, { victim: [], abuser: [] }]),
+    );
+    for (let round = 0; round < rounds; round += 1) {
+      alone.push((await measureVictim(service, victim, seconds)).victim);
+      for (const scenario of abuse) {
+        const { victim: v, abuser } = await measureVictim(service, victim, seconds, scenario);
+        beside.get(scenario.name)?.victim.push(v);
+        if (abuser) beside.get(scenario.name)?.abuser.push(abuser);
+        // Let refusals' windows and backoffs pass before the next scenario.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      log(`round ${round + 1}/${rounds} of the neighbours done`);
+    }
+    const p = (runs: Run[], q: number) =>
+      median(
+        runs.map((run) =>
+          percentile(
+            latencies(run, (s) => s < 400),
+            q,
+          ),
+        ),
+      );
+    const aloneP99 = p(alone, 99);
+    const neighbours = abuse.map((scenario) => {
+      const runs = beside.get(scenario.name) ?? { victim: [], abuser: [] };
+      const p99 = p(runs.victim, 99);
+      const target = scenario.name.startsWith('(c)') ? 2 : 1.5;
+      return {
+        scenario: scenario.name,
+        victimP50: round1(p(runs.victim, 50)),
+        victimP99: round1(p99),
+        ratio: round1(p99 / aloneP99),
+        target,
+        met: p99 / aloneP99 <= target,
+        victimStatuses: runs.victim.map(statusCounts),
+        abuserStatuses: runs.abuser.map(statusCounts),
+      };
+    });
+
+    // (d): saturation, then 16x its connections, alternating.
+    const saturated: Run[] = [];
+    const flooded: Run[] = [];
+    const written: string[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [connections, runs] of [
+        [SATURATION, saturated],
+        [SATURATION * 16, flooded],
+      ] as const) {
+        const { next, onBody } = mixed(world, written);
+        runs.push(await load(service.url, connections, seconds, next, onBody));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      log(`round ${round + 1}/${rounds} of the flood done`);
+    }
+    const ok = (s: number) => s >= 200 && s < 300;
+    const satP99 = median(saturated.map((run) => percentile(latencies(run, ok), 99)));
+    const servedP99 = median(flooded.map((run) => percentile(latencies(run, ok), 99)));
+    const shedP99 = median(
+      flooded.map((run) =>
+        percentile(
+          latencies(run, (s) => s === 503),
+          99,
+        ),
+      ),
+    );
+    const otherServerErrors = flooded
+      .concat(saturated)
+      .reduce(
+        (sum, run) => sum + run.observed.filter((o) => o.status >= 500 && o.status !== 503).length,
+        0,
+      );
+    const lost = await lostWrites(world, written);
+    const flood = {
+      saturationConnections: SATURATION,
+      floodConnections: SATURATION * 16,
+      saturationP99: round1(satP99),
+      servedP99: round1(servedP99),
+      servedRatio: round1(servedP99 / satP99),
+      shedP99: round1(shedP99),
+      otherServerErrors,
+      acknowledgedWrites: written.length,
+      lostWrites: lost,
+      saturationRps: saturated.map((run) =>
+        Math.round(run.observed.filter((o) => ok(o.status)).length / run.seconds),
+      ),
+      floodStatuses: flooded.map(statusCounts),
+      met: servedP99 / satP99 <= 2 && shedP99 <= 50 && otherServerErrors === 0 && lost === 0,
+    };
+
+    // Metrics: GET /notes throughput on the service with metrics against the one without.
+    const throughput = { off: [] as number[], on: [] as number[] };
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [key, server] of [
+        ['off', withoutMetrics],
+        ['on', service],
+      ] as const) {
+        const run = await load(server.url, SATURATION, seconds, () => {
+          const tenant = pick(world.tenants);
+          return {
+            method: 'GET',
+            path: '/api/v1/notes?limit=20',
+            headers: { authorization: `Bearer ${world.tokens.get(tenant.id) ?? ''}` },
+          };
+        });
+        throughput[key].push(run.observed.filter((o) => ok(o.status)).length / run.seconds);
+      }
+    }
+    const metricsRatio = median(throughput.on) / median(throughput.off);
+    const metrics = {
+      rpsOff: Math.round(median(throughput.off)),
+      rpsOn: Math.round(median(throughput.on)),
+      ratio: Math.round(metricsRatio * 1000) / 1000,
+      met: metricsRatio >= 0.97,
+    };
+
+    log(`well-behaved tenant alone: p50 ${round1(p(alone, 50))} ms, p99 ${round1(aloneP99)} ms`);
+    for (const row of neighbours) {
+      log(
+        `${row.scenario}: p99 ${row.victimP99} ms = ${row.ratio}x alone (target <= ${row.target}x) ${row.met ? 'MET' : 'NOT MET'}`,
+      );
+    }
+    log(
+      `(d) ${flood.floodConnections} connections: served p99 ${flood.servedP99} ms = ${flood.servedRatio}x saturation's ${flood.saturationP99} ms (target <= 2x); ` +
+        `shed p99 ${flood.shedP99} ms (target <= 50); other 5xx ${otherServerErrors}; ` +
+        `${written.length} acknowledged writes, ${lost} lost ${flood.met ? 'MET' : 'NOT MET'}`,
+    );
+    log(
+      `metrics on GET /notes: ${metrics.rpsOn} vs ${metrics.rpsOff} req/s = ${metrics.ratio}x (target >= 0.97) ${metrics.met ? 'MET' : 'NOT MET'}`,
+    );
+    const file = writeResult('abuse', {
+      machine: machine(world.db),
+      seconds,
+      rounds,
+      tenants: tenantCount,
+      alone: {
+        p50: round1(p(alone, 50)),
+        p99: round1(aloneP99),
+        statuses: alone.map(statusCounts),
+      },
+      neighbours,
+      flood,
+      metrics,
+    });
+    log(`result: ${file}`);
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
