@@ -15,6 +15,8 @@ import { DedicatedCluster, startDedicatedCluster } from './harness/test-database
 import { allNoteIds, startTraffic } from './harness/traffic';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long one readiness answer is shared (the service's default, READY_CACHE_MS). */
+const READY_CACHE_MS = 1_000;
 
 interface NodeView {
   id: number;
@@ -264,7 +266,9 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
         .expect(503);
       expect(read.body.code).toBe('NODE_UNAVAILABLE');
 
-      // Readiness: still serving (degraded), and the operator sees which worker is down.
+      // Readiness: still serving (degraded), and the operator sees which worker is down (once
+      // the answer shared by every caller is renewed: READY_CACHE_MS).
+      await sleep(READY_CACHE_MS + 100);
       const anonymous = await http().get('/health/ready').expect(200);
       expect(anonymous.body).toEqual({ status: 'degraded' });
       const detailed = await http()
@@ -295,6 +299,7 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
       .get(`/api/v1/notes/${kept}`)
       .set(...bearer(onDown.token))
       .expect(200);
+    await sleep(READY_CACHE_MS + 100);
     expect((await http().get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
     // Each pooled session still holds a connection to the worker from before its restart, which
     // fails on first use: registrations at once land on every session, and all succeed.
@@ -343,6 +348,7 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
         expect.arrayContaining([...lane.readIds, ...(written.get(lane.writer.user.id) ?? [])]),
       );
     }
+    await sleep(READY_CACHE_MS + 100);
     expect((await http().get('/health/ready').expect(200)).body).toEqual({ status: 'ok' });
   }, 120_000);
   it('[citus] should not copy shards logically while a worker commits asynchronously', async () => {

@@ -204,7 +204,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     tenantLimits: {
       requestsPerSecond: int(e.TENANT_RATE_LIMIT_PER_SECOND, 1_000),
-      concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize / 2))),
+      // Most of the pool: one tenant's burst is served, its flood cannot hold every connection.
+      concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize * 0.8))),
     },
     metrics: {
       enabled: e.METRICS_ENABLED !== 'false',

@@ -11,6 +11,7 @@ import { createHttpAdapter } from '../../src/http/http-adapter';
 import { LOG_DESTINATION } from '../../src/logging/logging.module';
 import { DestinationStream } from 'pino';
 import { citusAvailable, findPgBinDir } from '../../tools/db/local-cluster';
+import { LOAD_GUARDS_OFF } from './load-guards';
 import { latestToken } from './mail';
 
 export const citusMode = process.env.E2E_CITUS === '1';
@@ -51,19 +52,6 @@ function localCitusBinaries(): boolean {
     return false;
   }
 }
-
-/**
- * Shedding and the tenants' budgets guard production against load that a test would only make
- * flaky (a jest worker's event loop stalls while it compiles a file; specs send bursts of one
- * tenant's requests): off for test apps and service processes, on where test/overload and
- * test/tenant-budgets turn them on.
- */
-export const LOAD_GUARDS_OFF = {
-  SHED_EVENT_LOOP_LAG_MS: '0',
-  SHED_POOL_WAITING: '0',
-  TENANT_RATE_LIMIT_PER_SECOND: '0',
-  TENANT_CONCURRENCY: '0',
-};
 
 export const TEST_JWT = {
   secret: 'e2e-secret-that-is-long-enough-for-the-config-check',

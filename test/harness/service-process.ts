@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { LOAD_GUARDS_OFF } from './e2e';
+import { LOAD_GUARDS_OFF } from './load-guards';
 import { freePort } from './test-database';
 
 const ROOT = resolve(__dirname, '..', '..');
