@@ -17,8 +17,12 @@ async function type(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
+/** The page whose heading is `name` is open, and (as for a keyboard user) holds the focus. */
 async function heading(page: Page, name: string): Promise<void> {
   await page.getByRole('heading', { name, level: 1 }).waitFor();
+  await page.waitForFunction(
+    `document.activeElement && document.activeElement.tagName === 'H1' && document.activeElement.textContent === ${JSON.stringify(name)}`,
+  );
 }
 
 /** First contentful paint of a fresh load of `path`, in ms, and the JavaScript bytes it moved. */

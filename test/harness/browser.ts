@@ -127,9 +127,21 @@ async function printPages(pages: Array<{ page: Page; trail: string[] }>): Promis
     const text = await page
       .evaluate<string>('document.body.innerText')
       .catch((error: Error) => `(unreadable: ${error.message})`);
+    // Where the focus is and how much each field holds (lengths only: fields hold passwords).
+    const state = await page
+      .evaluate<string>(
+        `(() => {
+          const active = document.activeElement;
+          const name = (el) => el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.getAttribute('aria-label') ? '[' + el.getAttribute('aria-label') + ']' : '') : 'none';
+          const fields = [...document.querySelectorAll('input, textarea')].map((el) => name(el) + '=' + el.value.length + ' chars');
+          return 'focus on ' + name(active) + '; fields: ' + fields.join(', ');
+        })()`,
+      )
+      .catch((error: Error) => `(unreadable: ${error.message})`);
     process.stderr.write(
       `[browser] page ${index + 1} of the failed test at ${page.url()}\n` +
         `  shows: ${text.replace(/\s+/g, ' ').slice(0, 1500)}\n` +
+        `  ${state}\n` +
         `  API calls:\n${trail.map((line) => `    ${line}`).join('\n') || '    none'}\n`,
     );
   }

@@ -1,5 +1,5 @@
 import { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from './errors';
 
 /** The part of the location after `#`, e.g. `/notes`; tokens never go here. */
@@ -17,10 +17,15 @@ export function navigate(route: string): void {
   location.hash = route;
 }
 
-/** A page: its heading takes the focus when it opens, so keyboard and screen reader users land on it. */
+/**
+ * A page: its heading takes the focus when it opens, so keyboard and screen reader users land on
+ * it. In a layout effect, so the focus is there before the page is painted: a plain effect runs
+ * after paint (later still on a busy machine), and would pull the focus away from a field the user
+ * had already reached and typed into.
+ */
 export function Page(props: { title: string; children: ComponentChildren; wide?: boolean }) {
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.title = `${props.title} — ${document.title.split(' — ').pop() ?? ''}`;
     heading.current?.focus();
   }, [props.title]);
