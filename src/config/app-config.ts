@@ -42,6 +42,8 @@ export interface AppConfig {
     connectTimeoutMs: number;
     /** Hot-path statements as named prepared statements (off behind transaction poolers). */
     preparedStatements: boolean;
+    /** Each request's statements carry its id in application_name (database/statement-tags.ts). */
+    requestIds: boolean;
   };
   /** Processes serving HTTP (node:cluster); 1 runs the server in this process. */
   webConcurrency: number;
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       statementTimeoutMs: int(e.DB_STATEMENT_TIMEOUT_MS, 15_000),
       connectTimeoutMs: int(e.DB_CONNECT_TIMEOUT_MS, 5_000),
       preparedStatements: e.DB_PREPARED_STATEMENTS !== 'false',
+      requestIds: e.DB_REQUEST_IDS !== 'false',
     },
     webConcurrency: int(e.WEB_CONCURRENCY, 1),
     log: {

@@ -146,6 +146,10 @@ export class Environment {
   @IsIn(['true', 'false'], { message: 'DB_PREPARED_STATEMENTS must be true or false' })
   DB_PREPARED_STATEMENTS?: string;
 
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'DB_REQUEST_IDS must be true or false' })
+  DB_REQUEST_IDS?: string;
+
   @IsOptional() JWT_SECRET?: string;
   @IsOptional() JWT_ISSUER?: string;
   @IsOptional() JWT_AUDIENCE?: string;

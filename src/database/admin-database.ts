@@ -1,4 +1,4 @@
-import { Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -16,10 +16,13 @@ export const ADMIN_CONNECTION = 'admin';
  */
 @Injectable()
 export class ClusterSql implements OnModuleInit {
-  constructor(@InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource(ADMIN_CONNECTION) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   onModuleInit(): void {
-    labelStatements(poolOf(this.db));
+    if (this.config.database.requestIds) labelStatements(poolOf(this.db));
   }
 
   query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {

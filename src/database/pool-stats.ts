@@ -1,5 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { poolOf } from './sql';
 import { labelStatements } from './statement-tags';
 
@@ -24,10 +26,13 @@ export interface PoolNumbers {
  */
 @Injectable()
 export class PoolStats implements OnModuleInit {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   onModuleInit(): void {
-    labelStatements(poolOf(this.dataSource));
+    if (this.config.database.requestIds) labelStatements(poolOf(this.dataSource));
   }
 
   app(): PoolNumbers {
