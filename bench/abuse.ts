@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { percentile, pick, RequestSpec } from './load';
+import { percentile, pick, RequestSpec, withSpec } from './load';
 import { Server } from './processes';
 import { BenchTenant } from './seed';
 import {
@@ -60,19 +60,7 @@ async function load(
     timeout: 30,
     requests: [
       {
-        setupRequest: (request) => {
-          const spec = next();
-          return {
-            ...request,
-            method: spec.method,
-            path: spec.path,
-            headers: {
-              ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...spec.headers,
-            },
-            body: spec.body,
-          };
-        },
+        setupRequest: (request) => withSpec(request, next()),
         ...(onBody ? { onResponse: (status: number, body: string) => onBody(status, body) } : {}),
       },
     ],

@@ -17,6 +17,20 @@ export interface Sample {
   total: number;
 }
 
+/** An autocannon request carrying `spec` (JSON bodies get their content type). */
+export function withSpec(request: autocannon.Request, spec: RequestSpec): autocannon.Request {
+  return {
+    ...request,
+    method: spec.method,
+    path: spec.path,
+    headers: {
+      ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...spec.headers,
+    },
+    body: spec.body,
+  };
+}
+
 /**
  * Closed-loop HTTP load with autocannon: `connections` keep-alive connections, each sending its
  * next request when the previous one is answered; every request is built by `next()`.
@@ -31,23 +45,7 @@ export async function httpLoad(
     connections: options.connections,
     duration: options.seconds,
     timeout: 30,
-    requests: [
-      {
-        setupRequest: (request) => {
-          const spec = next();
-          return {
-            ...request,
-            method: spec.method,
-            path: spec.path,
-            headers: {
-              ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...spec.headers,
-            },
-            body: spec.body,
-          };
-        },
-      },
-    ],
+    requests: [{ setupRequest: (request) => withSpec(request, next()) }],
   });
   const total = result.requests.total;
   return {

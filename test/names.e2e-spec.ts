@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource, Logger } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { InitialSchema1795700000000 } from '../migrations/1795700000000-InitialSchema';
 import { Operators1795710000000 } from '../migrations/1795710000000-Operators';
 import { AccountsAndSessions1795720000000 } from '../migrations/1795720000000-AccountsAndSessions';
@@ -19,6 +19,7 @@ import {
   useTestApp,
   verifyEmail,
 } from './harness/e2e';
+import { migrationLogs } from './harness/migration-logger';
 
 /** A suffix of hex digits: two of them never look alike (0 and 1 look like o and l, not hex). */
 const hex = (): string => randomBytes(4).toString('hex');
@@ -260,14 +261,7 @@ describe('Names people can trust (e2e)', () => {
     const logs: string[] = [];
     let url: string;
 
-    const logger: Logger = {
-      logQuery: () => undefined,
-      logQueryError: () => undefined,
-      logQuerySlow: () => undefined,
-      logSchemaBuild: () => undefined,
-      log: () => undefined,
-      logMigration: (message) => logs.push(message),
-    };
+    const logger = migrationLogs(logs);
     const BEFORE = [
       InitialSchema1795700000000,
       Operators1795710000000,

@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import { bearer, citusMode, Http, operatorToken, register, useTestApp } from './harness/e2e';
+import { holdNote } from './harness/traffic';
 
 /** A slow statement in the activity views leads back to the API request that sent it. */
 describe('Statements carry their request id (e2e)', () => {
@@ -14,14 +14,8 @@ describe('Statements carry their request id (e2e)', () => {
       .set(...bearer(member.token))
       .send({ content: 'to be held' })
       .expect(201);
-    const lock = new Client({ connectionString: process.env.E2E_DATABASE_URL });
-    await lock.connect();
+    const held = await holdNote(member.tenant.id, note.body.id);
     try {
-      await lock.query('BEGIN');
-      await lock.query(`SELECT 1 FROM notes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
-        member.tenant.id,
-        note.body.id,
-      ]);
       const requestId = `trace-${Date.now()}`;
       const edit = http()
         .patch(`/api/v1/notes/${note.body.id}`)
@@ -44,11 +38,10 @@ describe('Statements carry their request id (e2e)', () => {
       expect(rows.some((row) => /UPDATE/i.test(row.query) && !row.workerQuery)).toBe(true);
       // On Citus the worker runs the shard's statement on the coordinator's behalf: same request.
       if (citusMode) expect(rows.some((row) => row.workerQuery)).toBe(true);
-      // The operator's own monitoring query is not listed.
-      await lock.query('COMMIT');
+      await held.release();
       await expect(edit).resolves.toBe(200);
     } finally {
-      await lock.end();
+      await held.release();
     }
   });
 });

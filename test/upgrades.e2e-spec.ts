@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
 import { Client } from 'pg';
-import { DataSource, Logger } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { InitialSchema1795700000000 } from '../migrations/1795700000000-InitialSchema';
 import { Operators1795710000000 } from '../migrations/1795710000000-Operators';
 import { AccountsAndSessions1795720000000 } from '../migrations/1795720000000-AccountsAndSessions';
@@ -12,6 +12,7 @@ import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { createTestApp, Http, OPERATOR, TEST_JWT } from './harness/e2e';
 import { withMultiShardGuard } from './harness/test-database';
 import { createScratchDatabase, ScratchDatabase } from './harness/scratch-database';
+import { migrationLogs } from './harness/migration-logger';
 
 /**
  * Upgrades keep every row and every login. For each earlier release (the schema at each migration
@@ -438,14 +439,7 @@ describe('Upgrades from every earlier release (e2e)', () => {
 
   // What the migrations log, read by the checks (and kept out of the test output).
   const logs: string[] = [];
-  const logger: Logger = {
-    logQuery: () => undefined,
-    logQueryError: () => undefined,
-    logQuerySlow: () => undefined,
-    logSchemaBuild: () => undefined,
-    log: () => undefined,
-    logMigration: (message) => logs.push(message),
-  };
+  const logger = migrationLogs(logs);
   const dataSource = (migrations?: MigrationClass[]) =>
     new DataSource({
       ...buildDataSourceOptions({ url: scratch.url }),

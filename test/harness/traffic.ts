@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { bearer, Http, Member } from './e2e';
 
 /**
@@ -50,4 +51,36 @@ export async function allNoteIds(http: () => Http, token: string): Promise<strin
     cursor = page.body.nextCursor;
   } while (cursor);
   return ids;
+}
+
+/**
+ * Takes a note's row lock on a connection of its own (the superuser's, outside the service) and
+ * keeps it until `release()`: the service's writes to that note wait meanwhile, which makes a
+ * request stay in progress for as long as a test needs.
+ */
+export async function holdNote(
+  tenantId: string,
+  noteId: string,
+): Promise<{ release: () => Promise<void> }> {
+  const lock = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await lock.connect();
+  try {
+    await lock.query('BEGIN');
+    await lock.query(`SELECT 1 FROM notes WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+      tenantId,
+      noteId,
+    ]);
+  } catch (error) {
+    await lock.end();
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  return {
+    // Once, however often it is called (a test's finally after its own release).
+    release: () =>
+      (released ??= lock.query('COMMIT').then(
+        () => lock.end(),
+        () => lock.end(),
+      )),
+  };
 }
