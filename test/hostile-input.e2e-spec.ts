@@ -218,7 +218,9 @@ describe('Hostile input (e2e)', () => {
     });
 
     it('should measure the depth before parsing: 30,000 unclosed brackets are a 400 too', async () => {
-      const response = await raw('post', '/api/v1/auth/login', '['.repeat(30_000));
+      const response = await raw('post', '/api/v1/notes', '['.repeat(30_000), {
+        token: owner.token,
+      });
       expectError(response, 400, 'VALIDATION_FAILED', `Request body ${TOO_DEEP}`);
     });
 

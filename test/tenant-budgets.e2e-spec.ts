@@ -58,7 +58,7 @@ describe('A fair share per tenant (e2e)', () => {
       // Not for tenants' eyes.
       await http()
         .get('/api/v1/admin/limited-tenants')
-        .set(...bearer(noisy.token))
+        .set(...bearer(quiet.token))
         .expect(403);
     });
   });

@@ -1,9 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { FastifyReply, FastifyRequest as Request } from 'fastify';
+import { FastifyRequest as Request } from 'fastify';
 import { AppError, toError } from '../errors/app-error';
-import { TenantBudget } from '../rate-limit/tenant-budget';
 import { TenantContext } from '../tenancy/tenant-context';
 import { UserRole } from '../roles/roles';
 import { IS_PUBLIC, OPERATOR_ONLY, REQUIRED_ROLES } from './access.decorators';
@@ -19,7 +18,6 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly context: TenantContext,
-    private readonly budget: TenantBudget,
   ) {
     super();
   }
@@ -56,9 +54,6 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (roles && roles.length > 0 && !roles.includes(principal.role)) {
       throw new AppError('FORBIDDEN', `This action requires role: ${roles.join(' or ')}`);
     }
-    // Before any database work: a tenant over its share waits outside, not in the pool's queue.
-    const release = await this.budget.admit(principal.tenantId);
-    execution.switchToHttp().getResponse<FastifyReply>().raw.once('close', release);
     // The verified token is the only source of the tenant: never a header, never the body.
     this.context.enter({ tenantId: principal.tenantId });
     return true;

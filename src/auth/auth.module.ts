@@ -13,6 +13,7 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from '../access/jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
+import { TenantAdmission } from './tenant-admission';
 import { jwtModuleOptions, TokenService } from './token.service';
 
 /**
@@ -35,6 +36,7 @@ import { jwtModuleOptions, TokenService } from './token.service';
     AuthService,
     JwtStrategy,
     LocalStrategy,
+    TenantAdmission,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
   exports: [TokenService],

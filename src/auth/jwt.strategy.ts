@@ -3,7 +3,6 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Principal } from '../access/principal';
 import { principalFromClaims, TokenService } from './token.service';
-import { VerifiedTokens } from './verified-tokens';
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 /** passport's typings name Express' request; passport only reads its headers. */
@@ -11,9 +10,7 @@ type PassportRequest = Parameters<Strategy['authenticate']>[0];
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly verified = new VerifiedTokens();
-
-  constructor(tokens: TokenService) {
+  constructor(private readonly tokens: TokenService) {
     super({
       jwtFromRequest: bearerToken,
       // jsonwebtoken uses a KeyObject as is; the typings only name string | Buffer.
@@ -27,7 +24,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /** A token verified before and not yet expired is accepted as it was then. */
   override authenticate(request: PassportRequest, options?: object): void {
     const token = bearerToken(request);
-    const principal = token ? this.verified.get(token) : undefined;
+    const principal = token ? this.tokens.cached(token) : undefined;
     if (principal) {
       this.success(principal);
       return;
@@ -38,9 +35,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   validate(request: PassportRequest, payload: Record<string, unknown>): Principal {
     const principal = principalFromClaims(payload);
     const token = bearerToken(request);
-    if (token && typeof payload.exp === 'number') {
-      this.verified.remember(token, principal, payload.exp * 1000);
-    }
+    if (token) this.tokens.remember(token, principal, payload.exp);
     return principal;
   }
 }

@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -8,6 +9,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CitusDetector } from '../database/citus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
+import { ReadinessService } from './readiness';
 import { OverloadMonitor, OverloadReason } from '../http/overload';
 import { ShutdownState } from '../http/shutdown-state';
 
@@ -54,6 +56,9 @@ async function controllerFor(dataSource: DataSource, citus = false) {
       CitusWorkersIndicator,
       { provide: APP_CONFIG, useValue: config },
       { provide: OverloadMonitor, useValue: overload },
+      // No HTTP server here: the early answer is the e2e specs' to check.
+      { provide: HttpAdapterHost, useValue: {} },
+      ReadinessService,
       { provide: DataSource, useValue: dataSource },
       {
         provide: CitusDetector,

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CitusWorkersIndicator } from './citus-workers.indicator';
 import { HealthController } from './health.controller';
+import { ReadinessService } from './readiness';
 import { OverloadMonitor } from '../http/overload';
 import { ShutdownState } from '../http/shutdown-state';
 
@@ -10,7 +11,7 @@ import { ShutdownState } from '../http/shutdown-state';
   // Failed checks are answered (503), not logged as errors.
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [ShutdownState, OverloadMonitor, CitusWorkersIndicator],
+  providers: [ShutdownState, OverloadMonitor, CitusWorkersIndicator, ReadinessService],
   exports: [ShutdownState, OverloadMonitor],
 })
 export class HealthModule {}

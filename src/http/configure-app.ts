@@ -12,7 +12,7 @@ import { LOGGER } from '../logging/logging.module';
 import { logRequests } from '../logging/request-log';
 import { recordRequests } from '../metrics/http-metrics';
 import { MetricsService } from '../metrics/metrics.service';
-import { acceptJsonOnly, rejectUnstorableParameters } from './http-adapter';
+import { acceptJsonOnly, limitCredentialBodies, rejectUnstorableParameters } from './http-adapter';
 import { BEARER_SCHEME, OPERATOR_SCHEME, splitDocument } from './openapi';
 import { securityHeaders } from './security-headers';
 import { buildValidationPipe } from './validation';
@@ -75,6 +75,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     }
     done();
   });
+  limitCredentialBodies(instance);
   rejectUnstorableParameters(instance);
   // Every request gets its own tenant slot, filled by the auth guard. Opened before the handler
   // (preValidation runs after the body is read, whose events would lose the async context).

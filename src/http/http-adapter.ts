@@ -205,3 +205,26 @@ export function rejectUnstorableParameters(instance: FastifyInstance): void {
     else done();
   });
 }
+
+/** The largest body a credential route takes: a few short fields (JSON escapes included). */
+export const CREDENTIAL_BODY_LIMIT = 8 * 1024;
+const CREDENTIAL_PATHS = ['/api/v1/auth/', '/api/v1/admin/auth/'];
+
+/**
+ * The credential routes are open to anyone, so a body far larger than any of them takes is
+ * refused from its Content-Length, before a byte of it is read (413 PAYLOAD_TOO_LARGE); other
+ * routes keep BODY_LIMIT, which note contents need.
+ */
+export function limitCredentialBodies(instance: FastifyInstance): void {
+  instance.addHook('onRequest', (request, _reply, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (
+      length > CREDENTIAL_BODY_LIMIT &&
+      CREDENTIAL_PATHS.some((path) => request.url.startsWith(path))
+    ) {
+      done(new AppError('PAYLOAD_TOO_LARGE', 'Request body is too large'));
+      return;
+    }
+    done();
+  });
+}
