@@ -206,7 +206,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryAfterSeconds: int(e.SHED_RETRY_AFTER_SECONDS, 1),
     },
     tenantLimits: {
-      requestsPerSecond: int(e.TENANT_RATE_LIMIT_PER_SECOND, 1_000),
+      requestsPerSecond: int(e.TENANT_RATE_LIMIT_PER_SECOND, 2_000),
       // Most of the pool: one tenant's burst is served, its flood cannot hold every connection.
       concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize * 0.8))),
     },
