@@ -108,8 +108,27 @@ describe('Cheap answers for anyone, and load shed instead of queued (e2e)', () =
     });
   });
 
+  describe('readiness polled in a loop from one address', () => {
+    const ctx = useTestApp({ READY_RATE_PER_ADDRESS: '5', REFUSAL_DELAY_MS: '300' });
+
+    it('should answer every call, holding those beyond the address’s rate', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const started = performance.now();
+          const response = await ctx.http().get('/health/ready');
+          return { status: response.status, ms: performance.now() - started };
+        }),
+      );
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      // 20 at once fall in one or two one-second windows: at least ten are over the rate.
+      expect(answers.filter((answer) => answer.ms >= 290).length).toBeGreaterThanOrEqual(10);
+      expect(answers.filter((answer) => answer.ms < 290).length).toBeGreaterThanOrEqual(5);
+    });
+  });
+
   describe('shedding on event-loop lag', () => {
-    const ctx = useTestApp({ SHED_EVENT_LOOP_LAG_MS: '40', SHED_RETRY_AFTER_SECONDS: '2' });
+    // Well above what a busy test machine's own stalls reach, well below the stall made here.
+    const ctx = useTestApp({ SHED_EVENT_LOOP_LAG_MS: '150', SHED_RETRY_AFTER_SECONDS: '2' });
 
     it('should answer 503 OVERLOADED with Retry-After at once while the loop lags, then serve again', async () => {
       const { token } = await register(ctx.http);
@@ -118,7 +137,7 @@ describe('Cheap answers for anyone, and load shed instead of queued (e2e)', () =
         .get('/api/v1/notes')
         .set(...bearer(token))
         .expect(200);
-      blockEventLoop(300);
+      blockEventLoop(600);
       // One turn for the lag sampler to see how late it is.
       await sleep(5);
       const shed = await ctx
@@ -135,7 +154,7 @@ describe('Cheap answers for anyone, and load shed instead of queued (e2e)', () =
       const series = await ctx.app.get(MetricsService).registry.metrics();
       expect(series).toMatch(/^http_requests_shed_total\{reason="event_loop"\} [1-9]/m);
       // Readiness says so while the loop lags, so a balancer steers away.
-      blockEventLoop(300);
+      blockEventLoop(600);
       await sleep(5);
       const ready = await ctx.http().get('/health/ready').expect(503);
       expect(ready.body).toEqual({ status: 'overloaded' });

@@ -21,13 +21,17 @@ describe('A fair share per tenant (e2e)', () => {
       const quiet = await register(http);
       // 20 at once span at most two one-second windows: at most 10 are admitted.
       const answers = await Promise.all(
-        Array.from({ length: 20 }, () =>
-          http()
+        Array.from({ length: 20 }, async () => {
+          const started = Date.now();
+          const response = await http()
             .get('/api/v1/notes')
-            .set(...bearer(noisy.token)),
-        ),
+            .set(...bearer(noisy.token));
+          return Object.assign(response, { ms: Date.now() - started });
+        }),
       );
       const refused = answers.filter((answer) => answer.status === 429);
+      // Refusals are held REFUSAL_DELAY_MS, so a client retrying in a loop cannot spin.
+      expect(refused.every((answer) => answer.ms >= 190)).toBe(true);
       expect(refused.length).toBeGreaterThanOrEqual(10);
       expect(answers.every((answer) => [200, 429].includes(answer.status))).toBe(true);
       expect(refused[0].body).toMatchObject({

@@ -1,6 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance } from 'fastify';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { TenantBudget } from '../rate-limit/tenant-budget';
 import { TokenService } from './token.service';
 
@@ -19,6 +22,7 @@ export class TenantAdmission implements OnModuleInit {
     private readonly adapter: HttpAdapterHost,
     private readonly tokens: TokenService,
     private readonly budget: TenantBudget,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -28,8 +32,13 @@ export class TenantAdmission implements OnModuleInit {
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
       const principal = token ? this.tokens.principalOf(token) : undefined;
       if (principal?.kind !== 'user') return;
-      const release = await this.budget.admit(principal.tenantId);
-      reply.raw.once('close', release);
+      const admitted = await this.budget.admit(principal.tenantId);
+      if (admitted.refused) {
+        // Held, not processed: a client looping on its refusals waits instead of spinning.
+        await sleep(this.config.refusalDelayMs);
+        throw admitted.refused;
+      }
+      reply.raw.once('close', admitted.release);
     });
   }
 }

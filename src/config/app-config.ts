@@ -70,6 +70,15 @@ export interface AppConfig {
    * 0 turns a budget off.
    */
   tenantLimits: { requestsPerSecond: number; concurrent: number };
+  /**
+   * How long a refusal for being over a share is held before it is sent (a tenant's budget, or
+   * anonymous readiness beyond READY_RATE_PER_ADDRESS a second from one address): a client that
+   * honours Retry-After loses nothing, one that retries at once in a loop is slowed to a few
+   * requests a second per connection, which cost no CPU while they wait. 0 answers at once.
+   */
+  refusalDelayMs: number;
+  /** Anonymous readiness calls a second from one client address answered at once. */
+  readyRatePerAddress: number;
   /** Prometheus metrics, served on a port of their own (never on the API's). */
   metrics: { enabled: boolean; port: number; host: string };
 }
@@ -210,6 +219,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       // Most of the pool: one tenant's burst is served, its flood cannot hold every connection.
       concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize * 0.8))),
     },
+    refusalDelayMs: int(e.REFUSAL_DELAY_MS, 250),
+    readyRatePerAddress: int(e.READY_RATE_PER_ADDRESS, 20),
     metrics: {
       enabled: e.METRICS_ENABLED !== 'false',
       port: int(e.METRICS_PORT, 9464),

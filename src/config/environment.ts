@@ -209,6 +209,8 @@ export class Environment {
   @IsOptional() @IntegerSetting(1, 3_600) SHED_RETRY_AFTER_SECONDS?: string;
   @IsOptional() @IntegerSetting(0, 1_000_000) TENANT_RATE_LIMIT_PER_SECOND?: string;
   @IsOptional() @IntegerSetting(0, 10_000) TENANT_CONCURRENCY?: string;
+  @IsOptional() @IntegerSetting(0, 10_000) REFUSAL_DELAY_MS?: string;
+  @IsOptional() @IntegerSetting(0, 1_000_000) READY_RATE_PER_ADDRESS?: string;
 
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'METRICS_ENABLED must be true or false' })

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
@@ -33,6 +34,9 @@ export interface Readiness {
 @Injectable()
 export class ReadinessService implements OnModuleInit {
   private probe?: { at: number; result: Promise<Probe> };
+  /** Anonymous readiness calls per client address in the current second. */
+  private readonly callers = new Map<string, number>();
+  private window = 0;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -54,9 +58,10 @@ export class ReadinessService implements OnModuleInit {
     if (this.shutdown.shuttingDown) {
       return { httpStatus: 503, answer: { status: 'shutting_down' } };
     }
+    // Overload as the request found it, not after the probe's wait.
+    const overloaded = this.overload.reason() !== undefined;
     const probe = await this.latestProbe();
-    const status =
-      this.overload.reason() && probe.status !== 'unavailable' ? 'overloaded' : probe.status;
+    const status = overloaded && probe.status !== 'unavailable' ? 'overloaded' : probe.status;
     const httpStatus = status === 'unavailable' || status === 'overloaded' ? 503 : 200;
     return { httpStatus, answer: { status }, probe };
   }
@@ -75,17 +80,38 @@ export class ReadinessService implements OnModuleInit {
         return;
       }
       if (path !== '/health/ready') return done();
-      this.current().then(
-        ({ httpStatus, answer }) => {
-          void reply.code(httpStatus).header('cache-control', 'no-store');
-          if (answer.status === 'overloaded') {
-            void reply.header('retry-after', String(this.retryAfterSeconds));
-          }
-          void reply.send(answer);
-        },
-        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-      );
+      const paced = this.overRate(request.ip) ? sleep(this.config.refusalDelayMs) : undefined;
+      Promise.all([this.current(), paced])
+        .then(([now]) => now)
+        .then(
+          ({ httpStatus, answer }) => {
+            void reply.code(httpStatus).header('cache-control', 'no-store');
+            if (answer.status === 'overloaded') {
+              void reply.header('retry-after', String(this.retryAfterSeconds));
+            }
+            void reply.send(answer);
+          },
+          (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        );
     });
+  }
+
+  /**
+   * Whether `address` asked more than READY_RATE_PER_ADDRESS times this second: its answer is then
+   * held for REFUSAL_DELAY_MS (the same answer, later), so a client polling in a loop cannot take
+   * the CPU the tenants' requests need; a load balancer's probes come far less often.
+   */
+  private overRate(address: string): boolean {
+    const limit = this.config.readyRatePerAddress;
+    if (limit <= 0) return false;
+    const window = Math.floor(Date.now() / 1000);
+    if (window !== this.window) {
+      this.window = window;
+      this.callers.clear();
+    }
+    const count = (this.callers.get(address) ?? 0) + 1;
+    this.callers.set(address, count);
+    return count > limit;
   }
 
   private latestProbe(): Promise<Probe> {

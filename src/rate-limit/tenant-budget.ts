@@ -26,31 +26,36 @@ export class TenantBudget {
   }
 
   /**
-   * Takes a place for one request of `tenant`, or throws TENANT_RATE_LIMITED. The returned
-   * function gives the place back: call it once the request is answered.
+   * Takes a place for one request of `tenant` (`release` gives it back: call it once the request
+   * is answered), or says why not: `refused` is the TENANT_RATE_LIMITED error to answer with.
    */
-  async admit(tenant: string): Promise<() => void> {
-    if (!this.enabled) return () => undefined;
+  async admit(tenant: string): Promise<{ release: () => void; refused?: AppError }> {
+    if (!this.enabled) return { release: () => undefined };
     const now = Date.now();
     const refusal = await this.store.enter(tenant, now);
     if (refusal) {
       this.metrics.tenantLimited(refusal.kind);
       this.store.refused(tenant, refusal.kind, now).catch((error: unknown) => this.warn(error));
       const seconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
-      throw new AppError(
-        'TENANT_RATE_LIMITED',
-        refusal.kind === 'rate'
-          ? `Your organisation sends more requests a second than its share: retry in ${seconds} s`
-          : `Your organisation has as many requests in progress as its share: retry in ${seconds} s`,
-        { limit: refusal.kind },
-        { 'Retry-After': String(seconds) },
-      );
+      return {
+        release: () => undefined,
+        refused: new AppError(
+          'TENANT_RATE_LIMITED',
+          refusal.kind === 'rate'
+            ? `Your organisation sends more requests a second than its share: retry in ${seconds} s`
+            : `Your organisation has as many requests in progress as its share: retry in ${seconds} s`,
+          { limit: refusal.kind },
+          { 'Retry-After': String(seconds) },
+        ),
+      };
     }
     let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      this.store.leave(tenant).catch((error: unknown) => this.warn(error));
+    return {
+      release: () => {
+        if (left) return;
+        left = true;
+        this.store.leave(tenant).catch((error: unknown) => this.warn(error));
+      },
     };
   }
 
