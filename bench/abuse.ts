@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { percentile, pick, RequestSpec, withSpec } from './load';
+import { percentile, RequestSpec, withSpec } from './load';
 import { ROOT, Server } from './processes';
 import { BenchTenant } from './seed';
 import {
@@ -13,6 +13,7 @@ import {
   settings,
   smoke,
   startService,
+  stickyTenants,
   World,
   writeResult,
 } from './world';
@@ -50,7 +51,7 @@ async function load(
   url: string,
   connections: number,
   seconds: number,
-  next: () => RequestSpec,
+  next: (client: Record<string, unknown>) => RequestSpec,
   onBody?: (status: number, body: string) => void,
 ): Promise<Run> {
   const observed: Observed[] = [];
@@ -61,7 +62,8 @@ async function load(
     timeout: 30,
     requests: [
       {
-        setupRequest: (request) => withSpec(request, next()),
+        setupRequest: (request, context) =>
+          withSpec(request, next(context as Record<string, unknown>)),
         ...(onBody ? { onResponse: (status: number, body: string) => onBody(status, body) } : {}),
       },
     ],
@@ -191,8 +193,9 @@ async function measureVictim(
 /** Reads and writes spread over many tenants, for saturation and beyond. */
 function mixed(world: World, written: string[]) {
   let count = 0;
-  const next = (): RequestSpec => {
-    const tenant = pick(world.tenants);
+  const tenantOf = stickyTenants(world);
+  const next = (client: Record<string, unknown>): RequestSpec => {
+    const tenant = tenantOf(client);
     const headers = { authorization: `Bearer ${world.tokens.get(tenant.id) ?? ''}` };
     count += 1;
     return count % 5 === 0
@@ -360,8 +363,9 @@ export async function runAbuse(world: World): Promise<void> {
         ['on', service],
         ['noRequestIds', withoutRequestIds],
       ] as const) {
-        const run = await load(server.url, SATURATION, seconds, () => {
-          const tenant = pick(world.tenants);
+        const tenantOf = stickyTenants(world);
+        const run = await load(server.url, SATURATION, seconds, (client) => {
+          const tenant = tenantOf(client);
           return {
             method: 'GET',
             path: '/api/v1/notes?limit=20',

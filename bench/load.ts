@@ -38,14 +38,20 @@ export function withSpec(request: autocannon.Request, spec: RequestSpec): autoca
 export async function httpLoad(
   baseUrl: string,
   options: { connections: number; seconds: number },
-  next: () => RequestSpec,
+  next: (client: Record<string, unknown>) => RequestSpec,
 ): Promise<Sample> {
   const result = await autocannon({
     url: baseUrl,
     connections: options.connections,
     duration: options.seconds,
     timeout: 30,
-    requests: [{ setupRequest: (request) => withSpec(request, next()) }],
+    // autocannon gives each connection a context object of its own.
+    requests: [
+      {
+        setupRequest: (request, context) =>
+          withSpec(request, next(context as Record<string, unknown>)),
+      },
+    ],
   });
   const total = result.requests.total;
   return {

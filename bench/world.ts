@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as bcrypt from 'bcrypt';
 import { Client } from 'pg';
 import { BenchDatabase, RESULTS_DIR } from './database';
-import { httpLoad, pick, RequestSpec, Sample } from './load';
+import { httpLoad, RequestSpec, Sample } from './load';
 import { Server, serviceEntry, startServer } from './processes';
 import {
   analyze,
@@ -174,10 +174,24 @@ export function measureHttp(
   route: Route,
   seconds: number,
 ): Promise<Sample> {
-  return httpLoad(server.url, { connections: route.connections, seconds }, () => {
-    const tenant = pick(world.tenants);
+  const tenantOf = stickyTenants(world);
+  return httpLoad(server.url, { connections: route.connections, seconds }, (client) => {
+    const tenant = tenantOf(client);
     return route.request(tenant, world.tokens.get(tenant.id) ?? '');
   });
+}
+
+/**
+ * Each connection speaks for one tenant, the tenants dealt out in turn, as clients belong to
+ * their organisation: with more tenants than connections no tenant has two requests in flight,
+ * so the tenants' budgets (TENANT_CONCURRENCY) measure nothing here.
+ */
+export function stickyTenants(world: World): (client: Record<string, unknown>) => BenchTenant {
+  let dealt = 0;
+  return (client) => {
+    if (!client.tenant) client.tenant = world.tenants[dealt++ % world.tenants.length];
+    return client.tenant as BenchTenant;
+  };
 }
 
 export const median = (values: number[]): number => {

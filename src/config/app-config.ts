@@ -216,8 +216,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     tenantLimits: {
       requestsPerSecond: int(e.TENANT_RATE_LIMIT_PER_SECOND, 2_000),
-      // Most of the pool: one tenant's burst is served, its flood cannot hold every connection.
-      concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize * 0.8))),
+      // Half the pool: one tenant's flood leaves the other half to everyone else.
+      concurrent: int(e.TENANT_CONCURRENCY, Math.max(2, Math.ceil(databasePoolSize / 2))),
     },
     refusalDelayMs: int(e.REFUSAL_DELAY_MS, 250),
     readyRatePerAddress: int(e.READY_RATE_PER_ADDRESS, 20),
