@@ -1,9 +1,9 @@
 import { bearer, citusMode, Http, operatorToken, register, useTestApp } from './harness/e2e';
 import { holdNote } from './harness/traffic';
 
-/** A slow statement in the activity views leads back to the API request that sent it. */
+/** With DB_REQUEST_IDS, a slow statement in the activity views leads back to its API request. */
 describe('Statements carry their request id (e2e)', () => {
-  const ctx = useTestApp();
+  const ctx = useTestApp({ DB_REQUEST_IDS: 'true' });
   const http = (): Http => ctx.http();
 
   it('should show the request id of a waiting statement in the operators’ live activity, on every node it runs on', async () => {
@@ -43,5 +43,23 @@ describe('Statements carry their request id (e2e)', () => {
     } finally {
       await held.release();
     }
+  });
+});
+
+describe('Statements without request ids (e2e)', () => {
+  const ctx = useTestApp();
+
+  it('should leave application_name alone by default', async () => {
+    const member = await register(ctx.http);
+    await ctx
+      .http()
+      .get('/api/v1/notes')
+      .set(...bearer(member.token))
+      .set('x-request-id', 'not-labelled-1')
+      .expect(200);
+    const { rows } = await ctx.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'notes req not-labelled-1'`,
+    );
+    expect(rows[0].n).toBe(0);
   });
 });

@@ -42,7 +42,10 @@ export interface AppConfig {
     connectTimeoutMs: number;
     /** Hot-path statements as named prepared statements (off behind transaction poolers). */
     preparedStatements: boolean;
-    /** Each request's statements carry its id in application_name (database/statement-tags.ts). */
+    /**
+     * Each request's statements carry its id in application_name (database/statement-tags.ts):
+     * one more round trip per request, off unless asked for.
+     */
     requestIds: boolean;
   };
   /** Processes serving HTTP (node:cluster); 1 runs the server in this process. */
@@ -186,7 +189,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       statementTimeoutMs: int(e.DB_STATEMENT_TIMEOUT_MS, 15_000),
       connectTimeoutMs: int(e.DB_CONNECT_TIMEOUT_MS, 5_000),
       preparedStatements: e.DB_PREPARED_STATEMENTS !== 'false',
-      requestIds: e.DB_REQUEST_IDS !== 'false',
+      requestIds: e.DB_REQUEST_IDS === 'true',
     },
     webConcurrency: int(e.WEB_CONCURRENCY, 1),
     log: {

@@ -69,6 +69,8 @@ export async function operatorToken(http: () => Http): Promise<string> {
   return response.body.accessToken as string;
 }
 
+let lastOverrides: string[] = [];
+
 /** Boots the real AppModule against the e2e database, configured exactly like main.ts. */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -76,6 +78,9 @@ export async function createTestApp(
 ): Promise<{ app: INestApplication; http: () => Http }> {
   const appUrl = process.env.E2E_APP_DATABASE_URL;
   if (!appUrl) throw new Error('E2E_APP_DATABASE_URL is missing: run e2e specs through jest');
+  // A spec's settings for one app must not carry over to the next app of the same file.
+  for (const name of lastOverrides) delete process.env[name];
+  lastOverrides = Object.keys(env);
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: appUrl,
