@@ -153,7 +153,7 @@ async function runStandard(world: World, service: Server, bare: Server): Promise
     const key = `${route}/${target}`;
     samples.set(key, [...(samples.get(key) ?? []), sample]);
     log(
-      `  ${route.padEnd(6)} ${target.padEnd(9)} ${fmt(sample.rps).padStart(6)}/s  p50 ${fmt(sample.p50, 1)} ms  p99 ${fmt(sample.p99, 1)} ms  non-2xx ${sample.non2xx}`,
+      `  ${route.padEnd(6)} ${target.padEnd(9)} ${fmt(sample.rps).padStart(6)}/s  p50 ${fmt(sample.p50, 1)} ms  p99 ${fmt(sample.p99, 1)} ms  non-2xx ${sample.non2xx}${sample.non2xx ? ` ${JSON.stringify(sample.failures ?? {})}` : ''}`,
     );
   };
   const measure = async (route: Route, target: Target, seconds: number): Promise<Sample> => {

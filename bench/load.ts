@@ -14,6 +14,8 @@ export interface Sample {
   p99: number;
   /** Answers outside 2xx, plus connection errors and timeouts: the bench wants zero. */
   non2xx: number;
+  /** What the failures were: counts by HTTP status, and of connection errors and timeouts. */
+  failures?: Record<string, number>;
   total: number;
 }
 
@@ -54,11 +56,18 @@ export async function httpLoad(
     ],
   });
   const total = result.requests.total;
+  const failures: Record<string, number> = {};
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!status.startsWith('2') && stats.count) failures[status] = stats.count;
+  }
+  if (result.errors) failures.errors = result.errors;
+  if (result.timeouts) failures.timeouts = result.timeouts;
   return {
     rps: total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
+    failures,
     total,
   };
 }

@@ -1,19 +1,16 @@
 import { formatBytes } from '../shared/ui';
-import { blockHeight, MapColumn, mapScale, ShardGroup } from './cluster-map';
+import { blockHeight, MapColumn, mapScale, ShardGroup, titleTenants } from './cluster-map';
 
 const COLUMN_WIDTH = 170;
 const GAP = 24;
 const TOP = 56;
 const HEIGHT = 420;
 
-function groupTitle(group: ShardGroup): string {
-  const tenants = group.tenants.map((tenant) => tenant.name);
+function groupTitle(group: ShardGroup, foundTenantId?: string): string {
   return [
     `Shard group ${group.shardId}${group.isolated ? ' (isolated)' : ''}`,
     `${group.tables.join(', ')}: ${formatBytes(group.bytes)}`,
-    tenants.length
-      ? `Tenants: ${tenants.slice(0, 8).join(', ')}${tenants.length > 8 ? ` and ${tenants.length - 8} more` : ''}`
-      : 'No tenants listed',
+    titleTenants(group, foundTenantId),
   ].join('\n');
 }
 
@@ -22,8 +19,13 @@ function groupTitle(group: ShardGroup): string {
  * proportional to its bytes (every column on the same scale), isolated groups hatched and named,
  * and the group of the tenant being looked for outlined.
  */
-export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) {
-  const { columns, highlight } = props;
+export function ClusterMap(props: {
+  columns: MapColumn[];
+  /** The tenant being looked for: its block is outlined and its tooltip names it first. */
+  found?: { id: string; shardId: string | null };
+}) {
+  const { columns, found } = props;
+  const highlight = found?.shardId ?? undefined;
   const scale = mapScale(columns, HEIGHT);
   const width = Math.max(1, columns.length) * (COLUMN_WIDTH + GAP);
   const summary = columns
@@ -82,7 +84,7 @@ export function ClusterMap(props: { columns: MapColumn[]; highlight?: string }) 
                     data-isolated={group.isolated ? 'true' : undefined}
                     data-match={matched ? 'true' : undefined}
                   >
-                    <title>{groupTitle(group)}</title>
+                    <title>{groupTitle(group, matched ? found?.id : undefined)}</title>
                     <rect
                       x={x}
                       y={top}

@@ -133,7 +133,7 @@ export function Dashboard() {
                   onIsolated={reload}
                 />
               </div>
-              <ClusterMap columns={columns} highlight={tenant?.shardId ?? undefined} />
+              <ClusterMap columns={columns} found={tenant} />
               <RebalancePanel onFinished={reload} />
             </section>
           )}

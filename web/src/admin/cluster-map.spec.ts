@@ -1,4 +1,4 @@
-import { blockHeight, MapColumn, mapScale, ShardGroup } from './cluster-map';
+import { blockHeight, MapColumn, mapScale, ShardGroup, titleTenants } from './cluster-map';
 
 function group(bytes: number, isolated = false): ShardGroup {
   return {
@@ -46,5 +46,28 @@ describe('cluster map layout', () => {
     expect(blockHeight(group(4_000_000), scale)).toBeCloseTo(
       2 * blockHeight(group(2_000_000), scale),
     );
+  });
+});
+
+describe('cluster map tooltips', () => {
+  const crowded: ShardGroup = {
+    ...group(1_000),
+    tenants: Array.from(
+      { length: 11 },
+      (_, i) => ({ id: `t${i}`, name: `Org ${i}` }) as ShardGroup['tenants'][number],
+    ),
+  };
+
+  it('should name the tenant being looked for first, even past the eighth', () => {
+    expect(titleTenants(crowded, 't10')).toBe(
+      'Tenants: Org 10, Org 0, Org 1, Org 2, Org 3, Org 4, Org 5, Org 6 and 3 more',
+    );
+  });
+
+  it('should list the first eight in order without a tenant to look for', () => {
+    expect(titleTenants(crowded)).toBe(
+      'Tenants: Org 0, Org 1, Org 2, Org 3, Org 4, Org 5, Org 6, Org 7 and 3 more',
+    );
+    expect(titleTenants(group(1))).toBe('No tenants listed');
   });
 });

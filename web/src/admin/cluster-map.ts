@@ -111,6 +111,21 @@ export function blockHeight(group: ShardGroup, scale: number): number {
   return Math.max(group.isolated ? MIN_NAMED_BLOCK : MIN_BLOCK, group.bytes * scale);
 }
 
+const TITLE_TENANTS = 8;
+
+/**
+ * The tenants a block's tooltip names: at most eight, and the tenant being looked for first, so
+ * the block outlined for it always names it, however many tenants share its shard.
+ */
+export function titleTenants(group: ShardGroup, foundTenantId?: string): string {
+  const names = [...group.tenants]
+    .sort((a, b) => Number(b.id === foundTenantId) - Number(a.id === foundTenantId))
+    .map((tenant) => tenant.name);
+  if (names.length === 0) return 'No tenants listed';
+  const more = names.length - TITLE_TENANTS;
+  return `Tenants: ${names.slice(0, TITLE_TENANTS).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 /** Tenants whose name contains `query`, ignoring case and accents. */
 export function findTenants(tenants: TenantPlacement[], query: string): TenantPlacement[] {
   const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
