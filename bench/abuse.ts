@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { percentile, RequestSpec, withSpec } from './load';
@@ -75,6 +77,82 @@ async function load(
     instance.on('response', (_client, status, _bytes, ms) => observed.push({ status, ms }));
   });
   return { observed, timeouts: result.timeouts, errors: result.errors, seconds: result.duration };
+}
+
+/**
+ * Closed-loop load from clients that honour the contract of a 503 or 429: each connection that
+ * is told to come back waits its Retry-After before its next request, as an SDK or a browser's
+ * fetch wrapper does; otherwise it sends the next request as soon as it has an answer.
+ */
+async function politeLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  next: (client: Record<string, unknown>) => RequestSpec,
+  onBody?: (status: number, body: string) => void,
+): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const observed: Observed[] = [];
+  const counts = { timeouts: 0, errors: 0 };
+  const base = new URL(url);
+  const started = performance.now();
+  const ends = started + seconds * 1000;
+  const send = (spec: RequestSpec) =>
+    new Promise<{ status: number; body: string; retryAfter: number }>((resolve, reject) => {
+      const outgoing = httpRequest(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method: spec.method,
+          path: spec.path,
+          timeout: 30_000,
+          headers: {
+            ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...spec.headers,
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
+              retryAfter: Number(response.headers['retry-after'] ?? 0),
+            }),
+          );
+        },
+      );
+      outgoing.on('timeout', () => {
+        counts.timeouts += 1;
+        outgoing.destroy(new Error('timeout'));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(spec.body);
+    });
+  const client = async () => {
+    const context: Record<string, unknown> = {};
+    while (performance.now() < ends) {
+      const sent = performance.now();
+      try {
+        const answer = await send(next(context));
+        observed.push({ status: answer.status, ms: performance.now() - sent });
+        onBody?.(answer.status, answer.body);
+        const wait = answer.status === 503 || answer.status === 429 ? answer.retryAfter : 0;
+        if (wait > 0) {
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(wait * 1000, ends - performance.now())),
+          );
+        }
+      } catch {
+        counts.errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, client));
+  agent.destroy();
+  return { observed, ...counts, seconds: (performance.now() - started) / 1000 };
 }
 
 const latencies = (run: Run, keep: (status: number) => boolean) =>
@@ -229,6 +307,40 @@ async function lostWrites(world: World, ids: string[]): Promise<number> {
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
+/** (d)'s figures from runs at saturation and at 16x its connections. */
+function floodFigures(saturated: Run[], flooded: Run[]) {
+  const ok = (s: number) => s >= 200 && s < 300;
+  const satP99 = median(saturated.map((run) => percentile(latencies(run, ok), 99)));
+  const servedP99 = median(flooded.map((run) => percentile(latencies(run, ok), 99)));
+  const shedP99 = median(
+    flooded.map((run) =>
+      percentile(
+        latencies(run, (s) => s === 503),
+        99,
+      ),
+    ),
+  );
+  const otherServerErrors = flooded
+    .concat(saturated)
+    .reduce(
+      (sum, run) => sum + run.observed.filter((o) => o.status >= 500 && o.status !== 503).length,
+      0,
+    );
+  const rps = (run: Run) =>
+    Math.round(run.observed.filter((o) => ok(o.status)).length / run.seconds);
+  return {
+    saturationP99: round1(satP99),
+    servedP99: round1(servedP99),
+    servedRatio: round1(servedP99 / satP99),
+    shedP99: round1(shedP99),
+    otherServerErrors,
+    saturationRps: saturated.map(rps),
+    floodRps: flooded.map(rps),
+    floodStatuses: flooded.map(statusCounts),
+    met: servedP99 / satP99 <= 2 && shedP99 <= 50 && otherServerErrors === 0,
+  };
+}
+
 export async function runAbuse(world: World): Promise<void> {
   const seconds = settings.seconds;
   const rounds = settings.rounds;
@@ -300,54 +412,40 @@ export async function runAbuse(world: World): Promise<void> {
       };
     });
 
-    // (d): saturation, then 16x its connections, alternating.
-    const saturated: Run[] = [];
-    const flooded: Run[] = [];
+    // (d): saturation, then 16x its connections, alternating; once from clients that honour
+    // Retry-After and once from clients that re-send each refused request at once.
     const written: string[] = [];
-    for (let round = 0; round < rounds; round += 1) {
-      for (const [connections, runs] of [
-        [SATURATION, saturated],
-        [SATURATION * 16, flooded],
-      ] as const) {
-        const { next, onBody } = mixed(world, written);
-        runs.push(await load(service.url, connections, seconds, next, onBody));
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-      }
-      log(`round ${round + 1}/${rounds} of the flood done`);
-    }
     const ok = (s: number) => s >= 200 && s < 300;
-    const satP99 = median(saturated.map((run) => percentile(latencies(run, ok), 99)));
-    const servedP99 = median(flooded.map((run) => percentile(latencies(run, ok), 99)));
-    const shedP99 = median(
-      flooded.map((run) =>
-        percentile(
-          latencies(run, (s) => s === 503),
-          99,
-        ),
-      ),
-    );
-    const otherServerErrors = flooded
-      .concat(saturated)
-      .reduce(
-        (sum, run) => sum + run.observed.filter((o) => o.status >= 500 && o.status !== 503).length,
-        0,
-      );
+    const flood = { honouring: politeLoad, ignoring: load } as const;
+    const floods: Record<string, ReturnType<typeof floodFigures>> = {};
+    for (const [kind, generate] of Object.entries(flood)) {
+      const saturated: Run[] = [];
+      const flooded: Run[] = [];
+      for (let round = 0; round < rounds; round += 1) {
+        for (const [connections, runs] of [
+          [SATURATION, saturated],
+          [SATURATION * 16, flooded],
+        ] as const) {
+          const { next, onBody } = mixed(world, written);
+          runs.push(await generate(service.url, connections, seconds, next, onBody));
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+        }
+        log(`round ${round + 1}/${rounds} of the flood (clients ${kind} Retry-After) done`);
+      }
+      floods[kind] = floodFigures(saturated, flooded);
+    }
     const lost = await lostWrites(world, written);
-    const flood = {
+    const otherServerErrors = Object.values(floods).reduce(
+      (sum, f) => sum + f.otherServerErrors,
+      0,
+    );
+    const floodResult = {
       saturationConnections: SATURATION,
       floodConnections: SATURATION * 16,
-      saturationP99: round1(satP99),
-      servedP99: round1(servedP99),
-      servedRatio: round1(servedP99 / satP99),
-      shedP99: round1(shedP99),
-      otherServerErrors,
+      ...floods,
       acknowledgedWrites: written.length,
       lostWrites: lost,
-      saturationRps: saturated.map((run) =>
-        Math.round(run.observed.filter((o) => ok(o.status)).length / run.seconds),
-      ),
-      floodStatuses: flooded.map(statusCounts),
-      met: servedP99 / satP99 <= 2 && shedP99 <= 50 && otherServerErrors === 0 && lost === 0,
+      met: Object.values(floods).every((f) => f.met) && lost === 0,
     };
 
     // What metrics and request ids cost: GET /notes throughput of the production service against
@@ -392,10 +490,14 @@ export async function runAbuse(world: World): Promise<void> {
         `${row.scenario}: p99 ${row.victimP99} ms = ${row.ratio}x alone (target <= ${row.target}x) ${row.met ? 'MET' : 'NOT MET'}`,
       );
     }
+    for (const [kind, f] of Object.entries(floods)) {
+      log(
+        `(d) ${floodResult.floodConnections} connections ${kind} Retry-After: served p99 ${f.servedP99} ms = ${f.servedRatio}x saturation's ${f.saturationP99} ms (target <= 2x); ` +
+          `shed p99 ${f.shedP99} ms (target <= 50); other 5xx ${f.otherServerErrors} ${f.met ? 'MET' : 'NOT MET'}`,
+      );
+    }
     log(
-      `(d) ${flood.floodConnections} connections: served p99 ${flood.servedP99} ms = ${flood.servedRatio}x saturation's ${flood.saturationP99} ms (target <= 2x); ` +
-        `shed p99 ${flood.shedP99} ms (target <= 50); other 5xx ${otherServerErrors}; ` +
-        `${written.length} acknowledged writes, ${lost} lost ${flood.met ? 'MET' : 'NOT MET'}`,
+      `(d) ${written.length} acknowledged writes, ${lost} lost; other 5xx in all ${otherServerErrors}`,
     );
     log(
       `metrics on GET /notes: ${metrics.rpsOn} vs ${metrics.rpsWithoutMetrics} req/s without = ${metrics.metricsRatio}x (target >= 0.97) ${metrics.met ? 'MET' : 'NOT MET'}; ` +
@@ -412,7 +514,7 @@ export async function runAbuse(world: World): Promise<void> {
         statuses: alone.map(statusCounts),
       },
       neighbours,
-      flood,
+      flood: floodResult,
       metrics,
     });
     log(`result: ${file}`);

@@ -1,3 +1,5 @@
+import { request as httpRequest, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -209,6 +211,86 @@ describe('Cheap answers for anyone, and load shed instead of queued (e2e)', () =
         .get('/api/v1/notes')
         .set(...bearer(token))
         .expect(200);
+    });
+  });
+
+  describe('shedding beyond the requests in flight', () => {
+    const ctx = useTestApp({
+      DB_POOL_SIZE: '1',
+      SHED_MAX_IN_FLIGHT: '2',
+      SHED_POOL_WAITING: '0',
+      SHED_EVENT_LOOP_LAG_MS: '0',
+    });
+
+    it('should shed a third request while two wait, but let operators in, and count none that trickles its body', async () => {
+      const { token } = await register(ctx.http);
+      const operator = await operatorToken(ctx.http);
+      const dataSource = ctx.app.get<DataSource>(getDataSourceToken());
+      // The only connection is busy, so two tenant requests stay in flight waiting for it.
+      const holding = dataSource.query('SELECT pg_sleep(0.8)');
+      await sleep(50);
+      const waiting = Promise.all(
+        [1, 2].map(() =>
+          ctx
+            .http()
+            .get('/api/v1/notes')
+            .set(...bearer(token)),
+        ),
+      );
+      await sleep(200);
+      const shed = await ctx
+        .http()
+        .get('/api/v1/notes')
+        .set(...bearer(token))
+        .expect(503);
+      expect(shed.body.code).toBe('OVERLOADED');
+      expect(shed.headers['retry-after']).toBe('1');
+      await ctx
+        .http()
+        .get('/api/v1/admin/citus/nodes')
+        .set(...bearer(operator))
+        .expect(200);
+      await holding;
+      expect((await waiting).map((answer) => answer.status)).toEqual([200, 200]);
+      const series = await ctx.app.get(MetricsService).registry.metrics();
+      expect(series).toMatch(/^http_requests_shed_total\{reason="in_flight"\} [1-9]/m);
+
+      // Two callers sending their bodies slowly hold no place: the requests are not in flight
+      // until their bodies are in.
+      const server = ctx.app.getHttpServer() as Server;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const body = JSON.stringify({ content: 'slowly' });
+      const trickling = [1, 2].map(() => {
+        const slow = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/v1/notes',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        });
+        const answered = new Promise<number>((resolve, reject) => {
+          slow.on('response', (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          });
+          slow.on('error', reject);
+        });
+        slow.write(body.slice(0, 5));
+        return { slow, answered };
+      });
+      await sleep(200);
+      await ctx
+        .http()
+        .get('/api/v1/notes')
+        .set(...bearer(token))
+        .expect(200);
+      for (const { slow } of trickling) slow.end(body.slice(5));
+      expect(await Promise.all(trickling.map(({ answered }) => answered))).toEqual([201, 201]);
     });
   });
 });

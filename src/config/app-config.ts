@@ -66,7 +66,12 @@ export interface AppConfig {
    * `poolWaiting` requests wait for a database connection, new requests are answered 503
    * OVERLOADED at once with Retry-After `retryAfterSeconds` (0 turns a check off).
    */
-  overload: { eventLoopLagMs: number; poolWaiting: number; retryAfterSeconds: number };
+  overload: {
+    eventLoopLagMs: number;
+    poolWaiting: number;
+    maxInFlight: number;
+    retryAfterSeconds: number;
+  };
   /**
    * Each tenant's share of the service: requests per second (a second's worth may come at once)
    * and requests in flight (each holds database work); beyond either, 429 TENANT_RATE_LIMITED.
@@ -215,6 +220,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     overload: {
       eventLoopLagMs: int(e.SHED_EVENT_LOOP_LAG_MS, 200),
       poolWaiting: int(e.SHED_POOL_WAITING, 4 * databasePoolSize),
+      // Enough for the pool and a queue of four requests per connection behind it: a served
+      // request waits behind at most that many others.
+      maxInFlight: int(e.SHED_MAX_IN_FLIGHT, 5 * databasePoolSize),
       retryAfterSeconds: int(e.SHED_RETRY_AFTER_SECONDS, 1),
     },
     tenantLimits: {

@@ -206,6 +206,7 @@ export class Environment {
   @IsOptional() @IntegerSetting(0, 60_000) READY_CACHE_MS?: string;
   @IsOptional() @IntegerSetting(0, 60_000) SHED_EVENT_LOOP_LAG_MS?: string;
   @IsOptional() @IntegerSetting(0, 100_000) SHED_POOL_WAITING?: string;
+  @IsOptional() @IntegerSetting(0, 100_000) SHED_MAX_IN_FLIGHT?: string;
   @IsOptional() @IntegerSetting(1, 3_600) SHED_RETRY_AFTER_SECONDS?: string;
   @IsOptional() @IntegerSetting(0, 1_000_000) TENANT_RATE_LIMIT_PER_SECOND?: string;
   @IsOptional() @IntegerSetting(0, 10_000) TENANT_CONCURRENCY?: string;

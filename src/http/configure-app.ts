@@ -23,14 +23,17 @@ const ADMIN_PATHS = `/${API_PREFIX}/admin/`;
 
 /**
  * Whether to shed this request (see OverloadMonitor). Health answers for itself (readiness says
- * `overloaded`); the operators' routes have a pool of their own, so a full tenant pool does not
- * lock operators out of the console that shows why.
+ * `overloaded`); the operators' routes have a pool of their own, so a full tenant pool or a crowd
+ * of tenants' requests does not lock operators out of the console that shows why.
  */
 function shedReason(overload: OverloadMonitor, url: string): OverloadReason | undefined {
   if (url.startsWith('/health')) return undefined;
   const reason = overload.reason();
-  return reason === 'pool' && url.startsWith(ADMIN_PATHS) ? undefined : reason;
+  return reason !== 'event_loop' && url.startsWith(ADMIN_PATHS) ? undefined : reason;
 }
+
+/** Requests that count towards SHED_MAX_IN_FLIGHT: everything but health and the operators'. */
+const countsInFlight = (url: string) => !url.startsWith('/health') && !url.startsWith(ADMIN_PATHS);
 
 /**
  * Everything about the HTTP surface that is not a route: shared by main.ts and the e2e tests so
@@ -81,9 +84,12 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   // (preValidation runs after the body is read, whose events would lose the async context).
   const tenants = app.get(TenantContext);
   // The request's id goes along too: its statements carry it to the database (statement-tags.ts).
-  instance.addHook('preValidation', (request, _reply, done) =>
-    tenants.runRequest(() => runAsRequest(request.id, done)),
-  );
+  // Counted in flight from here, once the body is in: a caller trickling a body slowly holds
+  // no place that a served request needs.
+  instance.addHook('preValidation', (request, reply, done) => {
+    if (countsInFlight(request.url)) overload.admit(reply.raw);
+    tenants.runRequest(() => runAsRequest(request.id, done));
+  });
   logRequests(instance, app.get<Logger>(LOGGER));
   recordRequests(instance, metrics);
   acceptJsonOnly(instance);

@@ -7,20 +7,24 @@ import { PoolStats } from '../database/pool-stats';
 /** How often the event loop's lag is sampled: a timer that fires late by the lag. */
 const SAMPLE_MS = 50;
 
-export type OverloadReason = 'event_loop' | 'pool';
+export type OverloadReason = 'event_loop' | 'pool' | 'in_flight';
 
 /**
  * Load shedding's view of the process: how late the event loop runs (a timer every 50 ms, the
- * larger of the last two delays) and how many callers wait for a database connection. Past either
- * bound (SHED_EVENT_LOOP_LAG_MS, SHED_POOL_WAITING), a new request is better answered 503 at once
- * than queued behind work that already cannot finish in time: the callers already in get their
- * answers sooner, and the new ones are told when to come back.
+ * larger of the last two delays), how many callers wait for a database connection and how many
+ * requests are in flight. Past any bound (SHED_EVENT_LOOP_LAG_MS, SHED_POOL_WAITING,
+ * SHED_MAX_IN_FLIGHT), a new request is better answered 503 at once than queued behind work that
+ * already cannot finish in time: the callers already in get their answers sooner, and the new ones
+ * are told when to come back. The lag and the pool notice overload after it happened; the count
+ * of requests in flight bounds the queue before it forms, so a served request never waits behind
+ * more than that many others.
  */
 @Injectable()
 export class OverloadMonitor implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private last = 0;
   private lag: [number, number] = [0, 0];
+  private inFlight = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,9 +50,23 @@ export class OverloadMonitor implements OnModuleInit, OnModuleDestroy {
     return Math.max(this.lag[0], this.lag[1]);
   }
 
+  /** Requests admitted and not yet answered (or abandoned by their callers). */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Counts a request in flight until its response closes, answered or abandoned. */
+  admit(response: { once(event: 'close', listener: () => void): unknown }): void {
+    this.inFlight += 1;
+    response.once('close', () => {
+      this.inFlight -= 1;
+    });
+  }
+
   /** Why a new request should be refused now, or undefined when it can be served. */
   reason(): OverloadReason | undefined {
-    const { eventLoopLagMs, poolWaiting } = this.config.overload;
+    const { eventLoopLagMs, poolWaiting, maxInFlight } = this.config.overload;
+    if (maxInFlight > 0 && this.inFlight >= maxInFlight) return 'in_flight';
     if (eventLoopLagMs > 0 && this.eventLoopLagMs > eventLoopLagMs) return 'event_loop';
     if (poolWaiting > 0 && this.pool.app().waiting >= poolWaiting) return 'pool';
     return undefined;

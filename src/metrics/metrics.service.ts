@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { ClusterSql } from '../database/admin-database';
 import { PoolStats } from '../database/pool-stats';
 
-export type ShedReason = 'event_loop' | 'pool';
+export type ShedReason = 'event_loop' | 'pool' | 'in_flight';
 export type TenantLimitKind = 'rate' | 'concurrency';
 
 type RequestLabel = 'method' | 'route' | 'status';
