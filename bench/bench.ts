@@ -12,6 +12,7 @@
  *   npm run bench -- --smoke              # a few seconds, from source: keeps the bench working
  *   npm run bench -- --scale              # 10,000 tenants and 1,000,000 notes (bench/scale.ts)
  *   npm run bench -- --abuse              # a tenant's latency beside abuse, shedding, metrics (bench/abuse.ts)
+ *   npm run bench -- --access-cost        # what checking each session and role costs (bench/access-cost.ts)
  *   npm run bench -- --profile=list       # CPU profile of the service under one route
  *   BENCH_DATABASE_URL=postgres://...     # use this database instead (bench rows are cleaned)
  *
@@ -32,6 +33,7 @@ import { Server } from './processes';
 import { forPgbench, NOTE_SQL } from './statements';
 import { summarizeProfile } from './profile-summary';
 import { runAbuse } from './abuse';
+import { runAccessCost } from './access-cost';
 import { runScale } from './scale';
 import {
   BENCH_PASSWORD,
@@ -44,6 +46,7 @@ import {
 } from './seed';
 import {
   abuseMode,
+  accessCostMode,
   log,
   loginAll,
   machine,
@@ -316,6 +319,10 @@ async function main(): Promise<void> {
     }
     if (abuseMode) {
       await runAbuse(world);
+      return;
+    }
+    if (accessCostMode) {
+      await runAccessCost(world);
       return;
     }
     log(`seeding ${settings.tenants} tenants x ${settings.notes} notes`);

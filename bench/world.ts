@@ -23,6 +23,7 @@ const argv = process.argv.slice(2);
 export const smoke = argv.includes('--smoke');
 export const scaleMode = argv.includes('--scale');
 export const abuseMode = argv.includes('--abuse');
+export const accessCostMode = argv.includes('--access-cost');
 export const profileRoute = argv.find((arg) => arg.startsWith('--profile'))?.split('=')[1];
 
 function setting(name: string, normal: number, quick: number): number {

@@ -12,6 +12,13 @@ import {
   verifyEmail,
 } from './harness/e2e';
 
+
+/** The session id (`sid`) an access token carries. */
+function sessionOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sid: string })
+    .sid;
+}
+
 describe('Auth (e2e)', () => {
   const ctx = useTestApp();
   const http = (): Http => ctx.http();
@@ -374,7 +381,9 @@ describe('Auth (e2e)', () => {
         sub: owner.user.id,
         tid: owner.tenant.id,
         role: 'owner',
-        sid: 'a'.repeat(22),
+        // The owner's real session: a well-signed token of a session that does not exist is
+        // refused too (test/live-access.e2e-spec.ts).
+        sid: sessionOf(owner.token),
       };
       const sign = (secret: string, options: Record<string, unknown>) =>
         new JwtService().sign(claims, {
@@ -449,7 +458,7 @@ describe('Auth (e2e)', () => {
         sub: owner.user.id,
         tid: owner.tenant.id,
         role: 'owner',
-        sid: 'b'.repeat(22),
+        sid: sessionOf(owner.token),
       };
       const token = new JwtService().sign(claims, {
         secret: TEST_JWT.secret,

@@ -118,13 +118,13 @@ describe('Sessions and members (e2e)', () => {
         .send({ role: 'member' })
         .expect(200);
       await refresh(adminSession.refreshToken).expect(401);
-      // The demoted admin's access token still says admin; inviting checks the stored role.
+      // The demoted admin's access token still says admin, but its session has ended with it.
       const invite = await http()
         .post('/api/v1/tenants/current/invitations')
         .set(...bearer(adminSession.accessToken))
         .send({ role: 'member' })
-        .expect(403);
-      expect(invite.body.code).toBe('FORBIDDEN');
+        .expect(401);
+      expect(invite.body.code).toBe('UNAUTHENTICATED');
       const fresh = await loginBody(admin.email);
       const claims = JSON.parse(
         Buffer.from(fresh.accessToken.split('.')[1], 'base64url').toString(),

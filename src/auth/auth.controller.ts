@@ -67,7 +67,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiNoContentResponse({
-    description: 'The session ends (its access token runs out within its lifetime)',
+    description: 'The session ends, its access token with it, at once',
   })
   @ApiBadRequestResponse({ description: 'everywhere must be true or false' })
   logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: LogoutDto): Promise<void> {

@@ -22,6 +22,11 @@ export interface AppConfig {
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   /** Lifetime of a login's refresh tokens (each use rotates them). */
   refreshTtlSeconds: number;
+  /**
+   * How long one instance trusts its last look at a session and its member's role: an ended
+   * session, a removed or demoted member lose their rights on every instance within this.
+   */
+  accessRecheckMs: number;
   /** Outgoing mail (verification, password reset); without SMTP_URL mails are not sent. */
   mail: { smtpUrl?: string; from: string };
   /**
@@ -180,6 +185,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ttlSeconds: int(e.JWT_TTL_SECONDS, 300),
     },
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
+    accessRecheckMs: int(e.ACCESS_RECHECK_MS, 1000),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),
     redis: e.REDIS_URL

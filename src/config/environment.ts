@@ -155,6 +155,7 @@ export class Environment {
   @IsOptional() JWT_AUDIENCE?: string;
   @IsOptional() @IntegerSetting(60, 3600) JWT_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(3600, 90 * 24 * 3600) REFRESH_TTL_SECONDS?: string;
+  @IsOptional() @IntegerSetting(0, 60_000) ACCESS_RECHECK_MS?: string;
   @IsOptional() @IntegerSetting(4, 15) BCRYPT_COST?: string;
 
   @IsOptional()

@@ -2,13 +2,15 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Body, Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
-import { Public } from '../access/access.decorators';
+import { Operator, Public } from '../access/access.decorators';
+import { AuthenticatedOperator } from '../access/principal';
 import { SessionTokensDto } from '../auth/dto/auth-responses.dto';
 import { RefreshDto } from '../auth/dto/session.dto';
 import { TokenService } from '../auth/token.service';
@@ -91,5 +93,19 @@ export class OperatorsController {
       refreshToken: rotated.refreshToken,
       refreshExpiresIn: rotated.refreshExpiresIn,
     };
+  }
+}
+
+@ApiTags('admin')
+@Operator()
+@Controller('admin/auth')
+export class OperatorSessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'This session ends, its access token with it, at once' })
+  async logout(@Req() request: FastifyRequest & { user: AuthenticatedOperator }): Promise<void> {
+    await this.sessions.revokeFamily(OPERATOR_TENANT, request.user.sessionId);
   }
 }

@@ -2,6 +2,9 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn
 
 export type SessionSubject = 'user' | 'operator';
 
+/** Operators belong to no tenant: their sessions are kept under tenant 0. */
+export const OPERATOR_TENANT = '0';
+
 /**
  * One login: a family of rotating refresh tokens, of which only the newest generation is valid.
  * Distributed by tenant_id and colocated with users; operators' sessions live under tenant 0.

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { LiveAccess } from '../database/live-access';
 import { SessionsService } from './sessions.service';
 
 @Global()
-@Module({ providers: [SessionsService], exports: [SessionsService] })
+@Module({ providers: [SessionsService, LiveAccess], exports: [SessionsService, LiveAccess] })
 export class SessionsModule {}

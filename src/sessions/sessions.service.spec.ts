@@ -1,3 +1,4 @@
+import { LiveAccess } from '../database/live-access';
 import { createHash } from 'node:crypto';
 import { EntityManager, FindOperator, IsNull } from 'typeorm';
 import { AppConfig, loadConfig } from '../config/app-config';
@@ -78,6 +79,7 @@ describe(SessionsService.name, () => {
   let sessions: ReturnType<typeof fakeSessions>;
   let factory: { for: jest.Mock };
   let service: SessionsService;
+  const live = { forgetTenant: jest.fn() };
 
   beforeEach(() => {
     sessions = fakeSessions(context);
@@ -86,6 +88,7 @@ describe(SessionsService.name, () => {
       factory as unknown as TenantScopedRepositoryFactory,
       context,
       config,
+      live as unknown as LiveAccess,
     );
   });
 
@@ -202,6 +205,7 @@ describe(SessionsService.name, () => {
         factory as unknown as TenantScopedRepositoryFactory,
         context,
         otherConfig,
+        live as unknown as LiveAccess,
       );
       sessions.update.mockClear();
       await expect(other.rotate(issued.refreshToken)).rejects.toMatchObject({
@@ -261,6 +265,8 @@ describe(SessionsService.name, () => {
     it('should answer UNAUTHENTICATED for a token of a revoked session', async () => {
       const issued = await service.start(member);
       await service.revokeFamily('7', issued.family);
+      // This process forgets what it knew of the tenant's live sessions at once.
+      expect(live.forgetTenant).toHaveBeenCalledWith('7');
       await expect(service.rotate(issued.refreshToken)).rejects.toMatchObject({
         code: 'UNAUTHENTICATED',
       });

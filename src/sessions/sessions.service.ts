@@ -4,12 +4,12 @@ import { EntityManager, IsNull } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../errors/app-error';
+import { LiveAccess } from '../database/live-access';
 import { TenantContext } from '../tenancy/tenant-context';
 import { TenantScopedRepositoryFactory } from '../tenancy/tenant-scoped.repository';
-import { SessionEntity, SessionSubject } from './session.entity';
+import { OPERATOR_TENANT, SessionEntity, SessionSubject } from './session.entity';
 
-/** Operators belong to no tenant: their sessions are kept under tenant 0. */
-export const OPERATOR_TENANT = '0';
+export { OPERATOR_TENANT };
 
 export interface Subject {
   tenantId: string;
@@ -51,6 +51,7 @@ export class SessionsService {
     private readonly scoped: TenantScopedRepositoryFactory,
     private readonly context: TenantContext,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly live: LiveAccess,
   ) {
     this.key = Buffer.from(
       hkdfSync('sha256', config.jwt.secret, '', 'notes-service refresh tokens v1', 32),
@@ -147,6 +148,7 @@ export class SessionsService {
   }
 
   revokeFamily(tenantId: string, family: string, tx?: EntityManager): Promise<void> {
+    this.live.forgetTenant(tenantId);
     return this.context.run({ tenantId }, async () => {
       await this.scoped
         .for(SessionEntity, tx)
@@ -156,6 +158,7 @@ export class SessionsService {
 
   /** Ends every session of one member (or operator). */
   revokeSubject(subject: Subject, tx?: EntityManager): Promise<void> {
+    this.live.forgetTenant(subject.tenantId);
     return this.context.run({ tenantId: subject.tenantId }, async () => {
       await this.scoped
         .for(SessionEntity, tx)

@@ -14,8 +14,12 @@ export function AdminApp() {
     };
   }, []);
 
-  const logout = () => {
-    // Operators have no logout route: the tokens are dropped, the access token expires on its own.
+  const logout = async () => {
+    // The session ends on the server (its access token with it); the tokens are dropped here
+    // even when the server cannot be reached.
+    await api
+      .call((client) => client.POST('/api/v1/admin/auth/logout', { body: undefined }))
+      .catch(() => undefined);
     session.end();
     setLoggedIn(false);
     setNotice('You are logged out.');
@@ -36,7 +40,7 @@ export function AdminApp() {
       <header class="bar">
         <span class="brand">Notes — operator console</span>
         {loggedIn && (
-          <button type="button" class="secondary" onClick={logout}>
+          <button type="button" class="secondary" onClick={() => void logout()}>
             Log out
           </button>
         )}

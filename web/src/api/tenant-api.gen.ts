@@ -622,7 +622,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The session ends (its access token runs out within its lifetime) */
+            /** @description The session ends, its access token with it, at once */
             204: {
                 headers: {
                     [name: string]: unknown;
