@@ -197,5 +197,55 @@ describe('Cluster operations under traffic (e2e)', () => {
       }),
       SHAPE_TEST_TIMEOUT,
     );
+
+    it(
+      '[citus] should answer 409, never 500, to operator actions started at the same moment',
+      holdingClusterShape('change', async () => {
+        // A double click, or two operators: three isolations of one tenant at once.
+        const { owner } = await tenantWithRoles(http);
+        const isolations = await Promise.all(
+          [1, 2, 3].map(() =>
+            http()
+              .post(`/api/v1/admin/citus/tenants/${owner.tenant.id}/isolate`)
+              .set(...bearer(operator))
+              .send({}),
+          ),
+        );
+        const outcomes = isolations.map((r) => `${r.status} ${r.body.code ?? ''}`.trim()).sort();
+        expect(outcomes.filter((o) => o === '200')).toHaveLength(1);
+        for (const outcome of outcomes.filter((o) => o !== '200')) {
+          expect(['409 OPERATION_RUNNING', '409 ALREADY_ISOLATED']).toContain(outcome);
+        }
+
+        // Three rebalances at once: at most one starts, the others are told why not.
+        const starts = await Promise.all(
+          [1, 2, 3].map(() =>
+            http()
+              .post('/api/v1/admin/citus/rebalance')
+              .set(...bearer(operator)),
+          ),
+        );
+        for (const start of starts) {
+          expect([200, 202, 409]).toContain(start.status);
+          if (start.status === 409) {
+            expect(['OPERATION_RUNNING', 'REBALANCE_RUNNING']).toContain(start.body.code);
+          }
+        }
+        expect(starts.filter((start) => start.status === 202).length).toBeLessThanOrEqual(1);
+        // Leave the cluster idle for the next spec.
+        let state = 'running';
+        for (
+          let i = 0;
+          i < 240 && ['scheduled', 'running', 'cancelling', 'failing'].includes(state);
+          i += 1
+        ) {
+          state = (await get('/api/v1/admin/citus/rebalance').expect(200)).body.state as string;
+          if (['scheduled', 'running', 'cancelling', 'failing'].includes(state)) {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+      }),
+      SHAPE_TEST_TIMEOUT,
+    );
   });
 });

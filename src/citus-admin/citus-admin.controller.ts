@@ -43,6 +43,7 @@ import {
   TenantsAnswer,
 } from './dto/tenant-placement.dto';
 import { NodesService } from './nodes.service';
+import { OperatorActions } from './operator-actions';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
 
@@ -55,6 +56,7 @@ export class CitusAdminController {
     private readonly placement: TenantPlacementService,
     private readonly rebalance: RebalanceService,
     private readonly nodesService: NodesService,
+    private readonly actions: OperatorActions,
   ) {}
 
   @Get('citus/nodes')
@@ -71,7 +73,10 @@ export class CitusAdminController {
   @ApiCreatedResponse({ type: AddNodeAnswer })
   @ApiOkResponse({ type: AddNodeAnswer, description: 'Already in the cluster' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: host or port is invalid (named)' })
-  @ApiConflictResponse({ description: 'CITUS_REQUIRED on plain PostgreSQL' })
+  @ApiConflictResponse({
+    description:
+      'CITUS_REQUIRED on plain PostgreSQL; OPERATION_RUNNING (another operator action is starting)',
+  })
   @ApiUnprocessableEntityResponse({
     description:
       'NODE_UNREACHABLE (the coordinator cannot connect) or NODE_REJECTED (Citus said why)',
@@ -80,7 +85,9 @@ export class CitusAdminController {
     @Body() dto: AddNodeDto,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<AddNodeAnswer> {
-    const answer = await this.nodesService.add(dto);
+    const answer = await this.actions.exclusively(`adding node ${dto.host}:${dto.port}`, () =>
+      this.nodesService.add(dto),
+    );
     response.status(answer.added ? HttpStatus.CREATED : HttpStatus.OK);
     return answer;
   }
@@ -98,13 +105,15 @@ export class CitusAdminController {
   @ApiNotFoundResponse({ description: 'NODE_NOT_FOUND' })
   @ApiConflictResponse({
     description:
-      'NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED',
+      'NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, OPERATION_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED',
   })
   async drainNode(
     @Param('id', ParseIdPipe) id: string,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RebalanceAnswer> {
-    const answer = await this.nodesService.drain(Number(id));
+    const answer = await this.actions.exclusively(`draining node ${id}`, () =>
+      this.nodesService.drain(Number(id)),
+    );
     response.status(answer.jobId === null ? HttpStatus.OK : HttpStatus.ACCEPTED);
     return answer;
   }
@@ -116,11 +125,13 @@ export class CitusAdminController {
   @ApiNotFoundResponse({ description: 'NODE_NOT_FOUND' })
   @ApiConflictResponse({
     description:
-      'NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, CITUS_REQUIRED',
+      'NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, OPERATION_RUNNING, CITUS_REQUIRED',
   })
   @ApiUnprocessableEntityResponse({ description: 'NODE_REJECTED: Citus refused, and says why' })
   removeNode(@Param('id', ParseIdPipe) id: string): Promise<void> {
-    return this.nodesService.remove(Number(id));
+    return this.actions.exclusively(`removing node ${id}`, () =>
+      this.nodesService.remove(Number(id)),
+    );
   }
 
   @Get('citus/tables')
@@ -168,13 +179,15 @@ export class CitusAdminController {
   @ApiNotFoundResponse({ description: 'TENANT_NOT_FOUND' })
   @ApiConflictResponse({
     description:
-      'ALREADY_ISOLATED; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
+      'ALREADY_ISOLATED, OPERATION_RUNNING (another operator action is starting); ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
   })
   isolate(
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: IsolateTenantDto,
   ): Promise<IsolationAnswer> {
-    return this.placement.isolate(id, dto);
+    return this.actions.exclusively(`isolating tenant ${id}`, () =>
+      this.placement.isolate(id, dto),
+    );
   }
 
   @Post('citus/rebalance')
@@ -185,12 +198,14 @@ export class CitusAdminController {
   @ApiOkResponse({ type: RebalanceAnswer, description: 'Nothing to move' })
   @ApiConflictResponse({
     description:
-      'REBALANCE_RUNNING; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
+      'REBALANCE_RUNNING, OPERATION_RUNNING (another operator action is starting); ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
   })
   async startRebalance(
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RebalanceAnswer> {
-    const answer = await this.rebalance.start();
+    const answer = await this.actions.exclusively('starting a rebalance', () =>
+      this.rebalance.start(),
+    );
     response.status(answer.jobId === null ? HttpStatus.OK : HttpStatus.ACCEPTED);
     return answer;
   }

@@ -5,6 +5,7 @@ import { CitusAdminController } from './citus-admin.controller';
 import { CitusMetrics } from './citus-metrics';
 import { ClusterRepository } from './cluster.repository';
 import { NodesService } from './nodes.service';
+import { OperatorActions } from './operator-actions';
 import { RebalanceService } from './rebalance.service';
 import { TenantPlacementService } from './tenant-placement.service';
 import { TransferModeService } from './transfer-mode.service';
@@ -22,6 +23,7 @@ import { TransferModeService } from './transfer-mode.service';
     TenantPlacementService,
     RebalanceService,
     NodesService,
+    OperatorActions,
     TransferModeService,
     CitusMetrics,
   ],

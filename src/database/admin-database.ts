@@ -29,6 +29,24 @@ export class ClusterSql implements OnModuleInit {
     return this.db.query<R[]>(sql, params);
   }
 
+  /**
+   * Runs `work` with one connection of the admin pool to itself, for what belongs to a session
+   * (an advisory lock held across other statements, say); the connection goes back afterwards.
+   */
+  async withOwnConnection<T>(
+    work: (query: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<T>,
+  ): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      return await work(
+        <R>(sql: string, params: unknown[] = []) => runner.query(sql, params) as Promise<R[]>,
+      );
+    } finally {
+      await runner.release();
+    }
+  }
+
   /** The admin pool's counters, read without a query (metrics). */
   pool(): PoolNumbers {
     return poolNumbers(this.db);

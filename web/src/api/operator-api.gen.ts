@@ -786,7 +786,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description CITUS_REQUIRED on plain PostgreSQL */
+            /** @description CITUS_REQUIRED on plain PostgreSQL; OPERATION_RUNNING (another operator action is starting) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -851,7 +851,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED */
+            /** @description NOT_A_WORKER, NO_TARGET_NODE (no other worker takes shards), REBALANCE_RUNNING, OPERATION_RUNNING, ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously), or CITUS_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -899,7 +899,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, CITUS_REQUIRED */
+            /** @description NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, OPERATION_RUNNING, CITUS_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1145,7 +1145,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description ALREADY_ISOLATED; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
+            /** @description ALREADY_ISOLATED, OPERATION_RUNNING (another operator action is starting); ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1227,7 +1227,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description REBALANCE_RUNNING; ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
+            /** @description REBALANCE_RUNNING, OPERATION_RUNNING (another operator action is starting); ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL */
             409: {
                 headers: {
                     [name: string]: unknown;
