@@ -39,13 +39,34 @@ describe('Sessions and members (e2e)', () => {
         .set(...bearer(second.body.accessToken))
         .expect(200);
 
+      // The holder refreshes again; the first token comes back, from a thief.
+      const third = await refresh(second.body.refreshToken).expect(200);
       const replay = await refresh(first.refreshToken).expect(401);
       expect(replay.body.code).toBe('SESSION_REVOKED');
       // The thief's replay ended the session for the rightful holder too.
-      await refresh(second.body.refreshToken).expect(401);
+      await refresh(third.body.refreshToken).expect(401);
       // Other sessions of the same person are untouched.
       const other = await loginBody(member.email);
       await refresh(other.refreshToken).expect(200);
+    });
+
+    it('should give parallel retries of one refresh the same new token, and keep the session', async () => {
+      const member = await register(http);
+      const session = await loginBody(member.email);
+      // A client retrying after a timeout, or several tabs at once.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => refresh(session.refreshToken)),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+      const tokens = new Set(answers.map((answer) => answer.body.refreshToken as string));
+      expect(tokens.size).toBe(1);
+      for (const answer of answers) {
+        await http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(answer.body.accessToken))
+          .expect(200);
+      }
+      await refresh([...tokens][0]).expect(200);
     });
 
     it('should refuse malformed, forged and foreign refresh tokens without a 500 or ending the session', async () => {

@@ -27,6 +27,8 @@ export interface AppConfig {
    * session, a removed or demoted member lose their rights on every instance within this.
    */
   accessRecheckMs: number;
+  /** How long a refresh token just exchanged still gets the same answer (a client's retry). */
+  refreshRetryGraceSeconds: number;
   /** Outgoing mail (verification, password reset); without SMTP_URL mails are not sent. */
   mail: { smtpUrl?: string; from: string };
   /**
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
     accessRecheckMs: int(e.ACCESS_RECHECK_MS, 1000),
+    refreshRetryGraceSeconds: int(e.REFRESH_RETRY_GRACE_SECONDS, 10),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),
     redis: e.REDIS_URL

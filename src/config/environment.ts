@@ -156,6 +156,7 @@ export class Environment {
   @IsOptional() @IntegerSetting(60, 3600) JWT_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(3600, 90 * 24 * 3600) REFRESH_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(0, 60_000) ACCESS_RECHECK_MS?: string;
+  @IsOptional() @IntegerSetting(0, 300) REFRESH_RETRY_GRACE_SECONDS?: string;
   @IsOptional() @IntegerSetting(4, 15) BCRYPT_COST?: string;
 
   @IsOptional()

@@ -142,9 +142,32 @@ describe(SessionsService.name, () => {
       });
     });
 
+    it('should give a retry of a refresh, just after it, the same token again', async () => {
+      const issued = await service.start(member);
+      const first = await service.rotate(issued.refreshToken);
+      const retry = await service.rotate(issued.refreshToken);
+      expect(retry).toMatchObject({ family: issued.family, refreshToken: first.refreshToken });
+      expect(sessions.rows[0].revokedAt).toBeNull();
+      // The session goes on from that token.
+      await expect(service.rotate(first.refreshToken)).resolves.toMatchObject({
+        family: issued.family,
+      });
+    });
+
+    it('should end the session for a retry once the session has moved past its answer', async () => {
+      const issued = await service.start(member);
+      const first = await service.rotate(issued.refreshToken);
+      await service.rotate(first.refreshToken);
+      await expect(service.rotate(issued.refreshToken)).rejects.toMatchObject({
+        code: 'SESSION_REVOKED',
+      });
+    });
+
     it('should answer a replaced token with SESSION_REVOKED and end the whole session', async () => {
       const issued = await service.start(member);
       const rotated = await service.rotate(issued.refreshToken);
+      // Past the retry grace (REFRESH_RETRY_GRACE_SECONDS, 10 s by default).
+      sessions.rows[0].rotatedAt = new Date(Date.now() - 11_000);
       sessions.update.mockClear();
 
       const error = await service.rotate(issued.refreshToken).catch((caught: unknown) => caught);

@@ -40,8 +40,8 @@ function invalid(message = 'The refresh token is not valid or has expired'): App
  * can tell a token it issued from an invented one without storing every token. The session keeps
  * the hash of its current token and its generation: an authentic token of an older generation
  * was replaced, so two parties hold the session and the whole session ends (reuse detection). An invented token is only refused: knowing a session id
- * (the `sid` of its access tokens) is not enough to end it. Revoking a session stops its refresh;
- * its access tokens run out within their lifetime (JWT_TTL_SECONDS).
+ * (the `sid` of its access tokens) is not enough to end it. Revoking a session stops its refresh
+ * and its access tokens (LiveAccess checks the session on every request).
  */
 @Injectable()
 export class SessionsService {
@@ -66,10 +66,26 @@ export class SessionsService {
       .subarray(0, MAC_BYTES);
   }
 
-  private newToken(tenantId: string, family: string, generation: number): string {
+  private newToken(
+    tenantId: string,
+    family: string,
+    generation: number,
+    nonce = randomBytes(NONCE_BYTES),
+  ): string {
     const body = `${tenantId}.${family}.${generation}`;
-    const nonce = randomBytes(NONCE_BYTES);
     return `${body}.${Buffer.concat([nonce, this.mac(body, nonce)]).toString('base64url')}`;
+  }
+
+  /**
+   * The token that replaces `token`: its nonce is derived from `token` under the key, so only
+   * this service can compute it, and a retry of the same refresh can be given the same answer.
+   */
+  private successor(token: string, tenantId: string, family: string, generation: number) {
+    const nonce = createHmac('sha256', this.key)
+      .update(`successor.${token}`, 'utf8')
+      .digest()
+      .subarray(0, NONCE_BYTES);
+    return this.newToken(tenantId, family, generation + 1, nonce);
   }
 
   /** The parts of a refresh token this service issued, or undefined for anything else. */
@@ -114,7 +130,7 @@ export class SessionsService {
     const token = this.parse(refreshToken);
     if (!token) return Promise.reject(invalid());
     const { tenantId, family, generation } = token;
-    const next = this.newToken(tenantId, family, generation + 1);
+    const next = this.successor(refreshToken, tenantId, family, generation);
     return this.context.run({ tenantId }, async () => {
       const sessions = this.scoped.for(SessionEntity);
       const [rotated] = await sessions.update(
@@ -137,6 +153,24 @@ export class SessionsService {
         session.generation <= generation
       ) {
         throw invalid();
+      }
+      // The same token again, just after it was exchanged: a client retrying a refresh whose
+      // answer it lost (a timeout, parallel tabs). Within REFRESH_RETRY_GRACE_SECONDS, and only
+      // while the session's token is still the one this token was exchanged for, the retry
+      // gets that token again instead of ending the session.
+      const graceMs = this.config.refreshRetryGraceSeconds * 1000;
+      if (
+        session.generation === generation + 1 &&
+        session.tokenHash === hash(next) &&
+        session.rotatedAt !== null &&
+        Date.now() - session.rotatedAt.getTime() <= graceMs
+      ) {
+        return {
+          subject: { tenantId, kind: session.subjectKind, id: session.subjectId },
+          family,
+          refreshToken: next,
+          refreshExpiresIn: Math.floor((session.expiresAt.getTime() - Date.now()) / 1000),
+        };
       }
       // A token this session issued and has since replaced: someone else has used it. End it.
       await sessions.update({ family }, { revokedAt: () => 'now()' });
