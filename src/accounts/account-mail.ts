@@ -15,11 +15,13 @@ export function verificationMail(
   token: string,
   about: { claimedTenant: string } | { tenants: readonly string[] },
 ): Mail {
-  const quoted = (names: readonly string[]) => names.map((name) => `"${name}"`).join(', ');
+  // Names are chosen by whoever registered: shown only as quoted data, escaped, never as prose.
+  const quote = (name: string) => JSON.stringify(name);
+  const quoted = (names: readonly string[]) => names.map(quote).join(', ');
   const what =
     'claimedTenant' in about
       ? [
-          `This registration (tenant "${about.claimedTenant}") was made without the password this address`,
+          `This registration (tenant ${quote(about.claimedTenant)}) was made without the password this address`,
           'already had. Confirming it makes its password the only one and closes every membership',
           'made before with this address. Confirm only if you made it yourself.',
         ]

@@ -11,14 +11,16 @@ export const TOKEN_LIFETIME_MS: Record<EmailTokenPurpose, number> = {
 };
 
 /**
- * How long after the last token mail of a purpose another may go to the same address, given how
- * many went there in the last 24 hours: 1 minute after the first, then twice as long each time,
- * at most an hour. Anyone may ask for a reset or a new confirmation mail for any address, so
- * this, not a per-email request budget, keeps a stranger from flooding the mailbox; and as the
- * longest wait (an hour) is no longer than a token lives, the owner always holds a live one.
+ * How long after the last token mail to an address another may go there, given how many went
+ * there in the last 24 hours, whatever their purpose: the second at once (a registration's mail
+ * and the owner's own claim or reset right after it), then a minute, twice as long each time, at
+ * most an hour: about 30 mails a day at most. Anyone may ask for a reset or a confirmation mail,
+ * or register a claim, for any address, so this, not a per-email request budget, keeps a
+ * stranger from flooding the mailbox; and as the longest wait (an hour) is no longer than a
+ * token lives, the owner can always get a live one within the hour.
  */
 export function mailSpacingMs(sentToday: number): number {
-  return sentToday <= 0 ? 0 : Math.min(60_000 * 2 ** (sentToday - 1), 3600_000);
+  return sentToday <= 1 ? 0 : Math.min(60_000 * 2 ** (sentToday - 2), 3600_000);
 }
 
 export interface Claim {
@@ -75,14 +77,17 @@ export class EmailTokensService {
   }
 
   /**
-   * A token for a mail the address's owner or anyone else asked for, or none when the last one of
-   * this purpose went out too recently (`mailSpacingMs`, by the database clock). Call it with
-   * the account's row locked (`AccountsService.findForUpdate`) so two requests at once send one.
+   * A token for a mail the address's owner or anyone else asked for, or none when the last mail
+   * to this address went out too recently (`mailSpacingMs`, by the database clock). One budget per
+   * address, whatever the mail: confirmations, claims and resets all count, so no route can send
+   * more than another. Call it with the account's row locked (`AccountsService.findForUpdate`) so
+   * two requests at once send one.
    */
   async issueSpaced(
     email: string,
     purpose: EmailTokenPurpose,
     tx: EntityManager,
+    claim?: Claim,
   ): Promise<string | undefined> {
     const [recent] = await this.global
       .for(EmailTokenEntity, tx)
@@ -90,11 +95,11 @@ export class EmailTokensService {
         `SELECT count(*)::int AS sent,
               (extract(epoch FROM now() - max(created_at)) * 1000)::float8 AS since_ms
          FROM email_tokens
-        WHERE email = $1 AND purpose = $2 AND created_at > now() - interval '24 hours'`,
-        [email, purpose],
+        WHERE email = $1 AND created_at > now() - interval '24 hours'`,
+        [email],
       );
     if (recent.since_ms !== null && recent.since_ms < mailSpacingMs(recent.sent)) return undefined;
-    return this.issue(email, purpose, tx);
+    return this.issue(email, purpose, tx, claim);
   }
 
   /** The email of a live (unused, unexpired) token, without using it; TOKEN_INVALID otherwise. */

@@ -126,7 +126,12 @@ export class RegistrationService {
         } else if (mode === 'member') {
           await this.accounts.addMembership(dto.email, membership, tx);
         } else {
-          token = await this.tokens.issue(dto.email, 'verify', tx, { passwordHash, ...membership });
+          // Within the address's one mail budget: a claim beyond it is made but not mailed (and
+          // so cannot be confirmed), and its sender gets the same answer as any other.
+          token = await this.tokens.issueSpaced(dto.email, 'verify', tx, {
+            passwordHash,
+            ...membership,
+          });
         }
         const answer: RegisterResponseDto = {
           tenant: TenantView.from(tenant),
