@@ -1,6 +1,15 @@
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { bearer, Http, PASSWORD, register, unique, useTestApp, verifyEmail } from './harness/e2e';
+import {
+  bearer,
+  Http,
+  invite,
+  PASSWORD,
+  register,
+  unique,
+  useTestApp,
+  verifyEmail,
+} from './harness/e2e';
 
 /** Collects what the service logs, one parsed JSON object per line. */
 class LogCapture extends Writable {
@@ -139,6 +148,30 @@ describe('No lockout by strangers (e2e)', () => {
   const http = (): Http => ctx.http();
   const attempt = (from: string, email: string, password: string) =>
     http().post('/api/v1/auth/login').set('X-Forwarded-For', from).send({ email, password });
+
+  it("should not let a stranger's invalid registrations for an address keep its owner at 429", async () => {
+    const host = await register(http);
+    const code = await invite(http, host.token);
+    const email = `${unique('joiner')}@example.com`;
+    const register1 = (from: string, body: Record<string, unknown>) =>
+      http()
+        .post('/api/v1/auth/register')
+        .set('X-Forwarded-For', from)
+        .send({ email, ...body });
+    // More invalid registrations for the address than its per-email budget (3), from one client.
+    const stranger = [];
+    for (let i = 0; i < 5; i += 1) {
+      stranger.push((await register1('203.0.113.60', { tenantName: 'x' })).status);
+    }
+    expect(stranger).toEqual([400, 400, 400, 429, 429]);
+    // The owner, from their own client, joins with a valid invitation.
+    await register1('198.51.100.60', {
+      tenantName: host.tenant.name,
+      username: unique('u'),
+      password: PASSWORD,
+      inviteCode: code,
+    }).expect(201);
+  });
 
   it('should slow the failing client down and let the owner in from elsewhere', async () => {
     const owner = await register(http);

@@ -27,7 +27,11 @@ function ipOf(req: Record<string, unknown>): string {
 
 /**
  * Two budgets for the credential endpoints: per client IP (one address hammering many accounts)
- * and per email (many addresses guessing one account's password).
+ * and per email and client (one client hammering one account). The email budget is the client's
+ * own, never the address's: counted before a request is validated, a budget for the address alone
+ * would let a stranger's invalid requests keep its owner at 429 from any other client. Guessing
+ * an account's password from many clients meets LoginBackoff instead, and mails to the address
+ * their own budget (EmailTokensService).
  */
 export function authRateLimitOptions(
   config: AppConfig,
@@ -43,7 +47,7 @@ export function authRateLimitOptions(
         ttl,
         limit: config.rateLimit.perEmail,
         // Without an email there is nothing to count per account; the IP budget still applies.
-        getTracker: (req) => `email:${emailOf(req) ?? `ip:${ipOf(req)}`}`,
+        getTracker: (req) => `email:${emailOf(req) ?? ''}|ip:${ipOf(req)}`,
       },
     ],
   };
