@@ -64,4 +64,37 @@ describe(NewAccountEmail.name, () => {
       'write it as jos\u00e9@example.com',
     );
   });
+
+  it('should refuse quoted parts and control characters before the @ (issue 19)', () => {
+    for (const email of [
+      '"a\r\nBcc: evil@x"@example.test',
+      '"\u0007bell"@example.test',
+      '"a b"@example.test',
+    ]) {
+      expect(() => validateBody(SignUp, { email })).toThrow(
+        /email's part before the @ may hold only letters, digits/,
+      );
+    }
+  });
+
+  it('should refuse a part before the @ that mixes scripts, and keep one script', () => {
+    expect(() => validateBody(SignUp, { email: '\u0430lice@example.test' })).toThrow(
+      "email's part before the @ mixes scripts (Cyrillic and Latin)",
+    );
+    expect(validateBody(SignUp, { email: '\u0430\u043b\u0438\u0441\u0430@example.test' })).toEqual({
+      email: '\u0430\u043b\u0438\u0441\u0430@example.test',
+    });
+    expect(validateBody(SignUp, { email: "o'brien+notes@example.test" })).toEqual({
+      email: "o'brien+notes@example.test",
+    });
+  });
+
+  it('should ask for a domain in its IDNA form, naming it', () => {
+    expect(() => validateBody(SignUp, { email: 'alice@exam\u0440le.test' })).toThrow(
+      "email's domain must be written in its IDNA (ASCII) form: xn--examle-",
+    );
+    expect(validateBody(SignUp, { email: 'alice@xn--mnchen-3ya.test' })).toEqual({
+      email: 'alice@xn--mnchen-3ya.test',
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { normalizeEmail } from '../credentials/email';
+import { newAccountEmailProblem, normalizeEmail } from '../credentials/email';
 import { passwordBytes } from '../credentials/passwords';
 import { applyDecorators } from '@nestjs/common';
 import {
@@ -89,6 +89,16 @@ export const NewAccountEmail = (): PropertyDecorator =>
           const value = typeof args?.value === 'string' ? args.value : '';
           return `email must not contain fullwidth or styled characters; write it as ${value.normalize('NFKC')}`;
         },
+      },
+    }),
+    ValidateBy({
+      name: 'plainEmail',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value !== 'string' || newAccountEmailProblem(value) === undefined,
+        defaultMessage: (args) =>
+          newAccountEmailProblem(typeof args?.value === 'string' ? args.value : '') ??
+          'email is not a plain address',
       },
     }),
   );
