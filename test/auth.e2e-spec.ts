@@ -12,7 +12,6 @@ import {
   verifyEmail,
 } from './harness/e2e';
 
-
 /** The session id (`sid`) an access token carries. */
 function sessionOf(token: string): string {
   return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sid: string })

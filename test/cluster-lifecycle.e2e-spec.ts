@@ -193,7 +193,17 @@ describeLocalCitus('[citus] Cluster lifecycle: scale out and in, node outages (e
     // A port nothing listens on: the coordinator cannot reach it, and nothing is added.
     const closed = await admin('post', 'nodes').send({ host: '127.0.0.1', port: 1 }).expect(422);
     expect(closed.body.code).toBe('NODE_UNREACHABLE');
+    // What answered (or did not) there stays in the service's log, not in the answer.
+    expect(closed.body.message).toBe('The coordinator cannot connect to 127.0.0.1:1');
     expect((await nodes()).length).toBe(all.length);
+    // A worker already in the cluster under another name for the same address.
+    const known = workers[0];
+    if (known.host === '127.0.0.1') {
+      const again = await admin('post', 'nodes')
+        .send({ host: 'localhost', port: known.port })
+        .expect(200);
+      expect(again.body).toMatchObject({ added: false, node: { id: known.id } });
+    }
 
     expect((await admin('post', `nodes/${coordinator.id}/drain`).expect(409)).body.code).toBe(
       'NOT_A_WORKER',

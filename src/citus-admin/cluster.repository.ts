@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { ShardTransferMode } from '../config/app-config';
 import { ClusterSql } from '../database/admin-database';
@@ -85,8 +87,20 @@ export class ClusterRepository {
     return (await this.nodes()).find((node) => node.id === nodeId);
   }
 
+  /**
+   * The node at host:port, comparing addresses as names resolve (here: what the service's
+   * resolver says), so `localhost` finds the node added as `127.0.0.1`.
+   */
   async nodeAt(host: string, port: number): Promise<NodeRow | undefined> {
-    return (await this.nodes()).find((node) => node.host === host && node.port === port);
+    const nodes = (await this.nodes()).filter((node) => node.port === port);
+    const exact = nodes.find((node) => node.host === host);
+    if (exact) return exact;
+    const wanted = await addressesOf(host);
+    for (const node of nodes) {
+      const theirs = await addressesOf(node.host);
+      if (theirs.some((address) => wanted.includes(address))) return node;
+    }
+    return undefined;
   }
 
   /** Placements of distributed tables (not reference tables) per node group. */
@@ -370,5 +384,15 @@ export class ClusterRepository {
       finishedAt: optDate(job.finished_at),
       details: (job.details as Record<string, unknown> | null) ?? null,
     };
+  }
+}
+
+/** Every address `host` resolves to (itself when it is one), or none when it does not resolve. */
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((entry) => entry.address);
+  } catch {
+    return [];
   }
 }

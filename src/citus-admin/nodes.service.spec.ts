@@ -1,5 +1,6 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
+import { Logger } from 'pino';
 import { AppConfig, loadConfig } from '../config/app-config';
 import { CatalogService } from './catalog.service';
 import { ClusterRepository } from './cluster.repository';
@@ -13,6 +14,7 @@ const config: AppConfig = loadConfig({
   DATABASE_URL: 'postgres://u@localhost/db',
   BCRYPT_COST: '4',
 });
+const logger = { warn: jest.fn() } as unknown as Logger;
 
 const node = (id: number, groupId: number, shouldHaveShards = true): NodeRow => ({
   id,
@@ -63,7 +65,7 @@ function setup(
     ),
   } as unknown as CatalogService;
   const rebalance = new RebalanceService(cluster, new TransferModeService(cluster, config));
-  return { service: new NodesService(cluster, catalog, rebalance), cluster };
+  return { service: new NodesService(cluster, catalog, rebalance, config, logger), cluster };
 }
 
 describe(NodesService.name, () => {
@@ -93,21 +95,30 @@ describe(NodesService.name, () => {
       expect(cluster.addNode).not.toHaveBeenCalled();
     });
 
-    it('should say the node is unreachable when Citus cannot connect, and otherwise what Citus said', async () => {
+    it('should say only unreachable or refused, and log what answered there (not a port scanner)', async () => {
       const { service, cluster } = setup();
       cluster.addNode.mockRejectedValueOnce(
         serverError('08006', 'connection to the remote node postgres@w9:5432 failed\nmore'),
       );
-      await expect(service.add({ host: 'w9', port: 5432 })).rejects.toMatchObject({
-        code: 'NODE_UNREACHABLE',
-        message:
-          'The coordinator cannot connect to w9:5432: connection to the remote node postgres@w9:5432 failed',
-      });
-      cluster.addNode.mockRejectedValueOnce(serverError('XX000', 'citus extension is not loaded'));
-      await expect(service.add({ host: 'w9', port: 5432 })).rejects.toMatchObject({
-        code: 'NODE_REJECTED',
-        message: 'Citus refused w9:5432: citus extension is not loaded',
-      });
+      await expect(service.add({ host: 'w9', port: 5432 })).rejects.toEqual(
+        expect.objectContaining({
+          code: 'NODE_UNREACHABLE',
+          message: 'The coordinator cannot connect to w9:5432',
+        }),
+      );
+      cluster.addNode.mockRejectedValueOnce(
+        serverError('XX000', 'received invalid response: "SSH-2.0-OpenSSH_9.2"'),
+      );
+      await expect(service.add({ host: 'w9', port: 5432 })).rejects.toEqual(
+        expect.objectContaining({
+          code: 'NODE_REJECTED',
+          message: 'Citus refused w9:5432 as a worker; the service log says why',
+        }),
+      );
+      expect(logger.warn).toHaveBeenLastCalledWith(
+        { address: 'w9:5432', detail: 'received invalid response: "SSH-2.0-OpenSSH_9.2"' },
+        'NODE_REJECTED: w9:5432',
+      );
       // The coordinator itself gone: not the node's fault; the filter answers 503.
       const dropped = new Error('Connection terminated unexpectedly');
       cluster.addNode.mockRejectedValueOnce(dropped);
@@ -180,5 +191,33 @@ describe(NodesService.name, () => {
       cluster.removeNode.mockRejectedValueOnce(serverError('55000', 'cannot remove the node'));
       await expect(service.remove(W2.id)).rejects.toMatchObject({ code: 'NODE_NOT_EMPTY' });
     });
+  });
+});
+
+describe('NodesService with CITUS_WORKER_HOSTS', () => {
+  it('should refuse a host outside the list, naming the list, before asking Citus', async () => {
+    const limited = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: 'postgres://u@localhost/db',
+      BCRYPT_COST: '4',
+      CITUS_WORKER_HOSTS: 'w9, 10.0.0.13',
+    });
+    const cluster = {
+      isCitus: jest.fn(() => Promise.resolve(true)),
+      nodeAt: jest.fn(() => Promise.resolve(undefined)),
+      addNode: jest.fn(),
+    } as unknown as ClusterRepository;
+    const service = new NodesService(
+      cluster,
+      {} as CatalogService,
+      {} as RebalanceService,
+      limited,
+      logger,
+    );
+    await expect(service.add({ host: '169.254.169.254', port: 80 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { errors: ['host must be one of: w9, 10.0.0.13'] },
+    });
+    expect(cluster.addNode).not.toHaveBeenCalled();
   });
 });

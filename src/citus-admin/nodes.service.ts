@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { LOGGER } from '../logging/logging.module';
 import { sqlState } from '../database/pg-errors';
 import { AppError } from '../errors/app-error';
 import { CatalogService } from './catalog.service';
@@ -17,18 +21,26 @@ export class NodesService {
     private readonly cluster: ClusterRepository,
     private readonly catalog: CatalogService,
     private readonly rebalance: RebalanceService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Adds the worker (idempotent: a node already in the cluster is answered as it is). */
   async add(dto: AddNodeDto): Promise<AddNodeAnswer> {
     await this.requireCitus('Adding a node');
+    const allowed = this.config.citusWorkerHosts;
+    if (allowed.length > 0 && !allowed.includes(dto.host.toLowerCase())) {
+      throw new AppError('VALIDATION_FAILED', 'host is not one of CITUS_WORKER_HOSTS', {
+        errors: [`host must be one of: ${allowed.join(', ')}`],
+      });
+    }
     const existing = await this.cluster.nodeAt(dto.host, dto.port);
     if (existing) return { added: false, node: await this.view(existing.id) };
     let id: number;
     try {
       id = await this.cluster.addNode(dto.host, dto.port);
     } catch (error) {
-      throw refused(error, `${dto.host}:${dto.port}`);
+      throw this.refused(error, `${dto.host}:${dto.port}`);
     }
     return { added: true, node: await this.view(id) };
   }
@@ -58,8 +70,18 @@ export class NodesService {
     } catch (error) {
       // A rebalance may have placed shards on it since the check.
       await this.assertEmpty(node);
-      throw refused(error, `${node.host}:${node.port}`);
+      throw this.refused(error, `${node.host}:${node.port}`);
     }
+  }
+
+  private refused(error: unknown, address: string): unknown {
+    const answer = refusal(error, address);
+    if (!answer) return error;
+    this.logger.warn(
+      { address, detail: error instanceof Error ? error.message : String(error) },
+      `${answer.code}: ${address}`,
+    );
+    return answer;
   }
 
   private async assertEmpty(node: NodeRow): Promise<void> {
@@ -98,11 +120,19 @@ export class NodesService {
  * (connection exception, SQLSTATE class 08) or refused for another reason it names. Errors
  * that are not the server's answer (the coordinator itself is down) go on as they are.
  */
-function refused(error: unknown, address: string): unknown {
+/**
+ * Citus' error for a node, said without its detail: what answered at an address (a refused
+ * connection, a DNS failure, the first bytes of some other server's banner) is logged for the
+ * operators who run the service, not echoed to whoever calls the API, which would make adding
+ * a node a port scanner.
+ */
+function refusal(error: unknown, address: string): AppError | undefined {
   const state = sqlState(error);
-  if (state === undefined) return error;
-  const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (state === undefined) return undefined;
   return state.startsWith('08')
-    ? new AppError('NODE_UNREACHABLE', `The coordinator cannot connect to ${address}: ${detail}`)
-    : new AppError('NODE_REJECTED', `Citus refused ${address}: ${detail}`);
+    ? new AppError('NODE_UNREACHABLE', `The coordinator cannot connect to ${address}`)
+    : new AppError(
+        'NODE_REJECTED',
+        `Citus refused ${address} as a worker; the service log says why`,
+      );
 }

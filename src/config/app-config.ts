@@ -27,6 +27,8 @@ export interface AppConfig {
    * session, a removed or demoted member lose their rights on every instance within this.
    */
   accessRecheckMs: number;
+  /** Hosts the operators may add as Citus workers (CITUS_WORKER_HOSTS); empty: any. */
+  citusWorkerHosts: string[];
   /** How long a refresh token just exchanged still gets the same answer (a client's retry). */
   refreshRetryGraceSeconds: number;
   /** Outgoing mail (verification, password reset); without SMTP_URL mails are not sent. */
@@ -188,6 +190,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
     accessRecheckMs: int(e.ACCESS_RECHECK_MS, 1000),
+    citusWorkerHosts: (e.CITUS_WORKER_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
     refreshRetryGraceSeconds: int(e.REFRESH_RETRY_GRACE_SECONDS, 10),
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? 'Notes <no-reply@localhost>' },
     trustProxy: trustProxy(e.TRUST_PROXY),

@@ -39,6 +39,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   CITUS_REQUIRED: 'This needs a Citus cluster; the database is a plain PostgreSQL.',
   ALREADY_ISOLATED: 'This tenant already has a shard of its own.',
   REBALANCE_RUNNING: 'A rebalance is already running: wait for it to finish.',
+  OPERATION_RUNNING: 'Another operator action is starting: try again in a moment.',
   NOT_A_WORKER: 'Only worker nodes can do that, not the coordinator.',
   NO_TARGET_NODE: 'No other worker takes shards, so there is nowhere to move them.',
   NODE_NOT_EMPTY: 'The node still holds shards: drain it first.',
