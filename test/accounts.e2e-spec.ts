@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import * as bcrypt from 'bcrypt';
 import {
   bearer,
@@ -155,6 +156,69 @@ describe('Accounts (e2e)', () => {
     expect(mails).toHaveLength(2);
     // The sender's text is shown as a quoted, escaped string, never as the mail's own words.
     expect(mails[1]).toContain(`(tenant ${JSON.stringify(tenantName)})`);
+  });
+
+  it('should answer a wrong invitation alike, at the same cost, whether or not the email has an account', async () => {
+    const confirmed = `${unique('confirmed')}@example.com`;
+    await signUp(confirmed).expect(201);
+    await verifyEmail(http, confirmed);
+    const unconfirmed = `${unique('unconfirmed')}@example.com`;
+    await signUp(unconfirmed).expect(201);
+    const host = await register(http);
+    const answers = [];
+    for (const email of [confirmed, unconfirmed, `${unique('nobody')}@example.com`]) {
+      for (const tenantName of [unique('New'), host.tenant.name]) {
+        compares.mockClear();
+        hashes.mockClear();
+        const response = await signUp(email, PASSWORD, {
+          tenantName,
+          inviteCode: 'bogus-code-0123456789',
+        });
+        answers.push({
+          status: response.status,
+          body: response.body,
+          bcrypt: compares.mock.calls.length + hashes.mock.calls.length,
+        });
+      }
+    }
+    for (const answer of answers) {
+      expect(answer).toEqual({
+        status: 403,
+        body: expect.objectContaining({ code: 'INVITATION_INVALID' }) as unknown,
+        bcrypt: 0,
+      });
+    }
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+  });
+
+  it('should answer a reset and a new confirmation mail in the same time, account or not', async () => {
+    const owner = await register(http);
+    const unconfirmed = `${unique('unconfirmed')}@example.com`;
+    await signUp(unconfirmed).expect(201);
+    const nobody = `${unique('nobody')}@example.com`;
+    const timed = async (route: string, email: string) => {
+      const started = performance.now();
+      await http()
+        .post(`/api/v1/auth/${route}`)
+        .send({ email })
+        .expect(202, { status: 'accepted' });
+      return performance.now() - started;
+    };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+    for (const [route, known] of [
+      ['password-reset', owner.email],
+      ['verify-email/resend', unconfirmed],
+    ]) {
+      const times: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
+      // Alternating, so the machine's noise falls on both alike; the first known one mails.
+      for (let i = 0; i < 12; i += 1) {
+        times.known.push(await timed(route, known));
+        times.unknown.push(await timed(route, nobody));
+      }
+      for (const ms of [...times.known, ...times.unknown]) expect(ms).toBeGreaterThanOrEqual(245);
+      const gap = Math.abs(median(times.known) - median(times.unknown));
+      expect({ route, gapUnder10ms: gap < 10 }).toEqual({ route, gapUnder10ms: true });
+    }
   });
 
   it('should let the mailbox owner take an email over from an unverified squatter', async () => {

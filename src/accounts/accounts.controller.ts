@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import {
   ApiAcceptedResponse,
@@ -7,9 +7,14 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
+import { Logger } from 'pino';
 import { Public } from '../access/access.decorators';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { LOGGER } from '../logging/logging.module';
 import { AuthRateLimitGuard } from '../rate-limit/auth-rate-limit';
 import { AcceptedDto, EmailDto, ResetPasswordDto } from './dto/account.dto';
+import { inFixedTime } from './fixed-time';
 import { PasswordRecoveryService } from './password-recovery.service';
 import { VerificationService } from './verification.service';
 
@@ -24,7 +29,16 @@ export class AccountsController {
   constructor(
     private readonly verification: VerificationService,
     private readonly recovery: PasswordRecoveryService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** Answers in the same time whether or not the email has an account (ACCOUNT_ANSWER_MS). */
+  private fixedTime(what: string, work: Promise<unknown>): Promise<void> {
+    return inFixedTime(this.config.accountAnswerMs, work, (error) =>
+      this.logger.error({ err: error }, `${what} failed after its answer`),
+    );
+  }
 
   // No per-email budget here: a stranger would spend it and the owner get 429. Mails to one
   // address are spaced instead (mailSpacingMs); the per-IP budget still applies.
@@ -39,7 +53,7 @@ export class AccountsController {
   @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async resend(@Body() dto: EmailDto): Promise<AcceptedDto> {
-    await this.verification.resend(dto.email);
+    await this.fixedTime('confirmation mail', this.verification.resend(dto.email));
     return ACCEPTED;
   }
 
@@ -54,7 +68,7 @@ export class AccountsController {
   @ApiTooManyRequestsResponse({ description: 'Rate limited per IP; see Retry-After' })
   @ApiBadRequestResponse({ description: 'email is missing or not a valid email address' })
   async requestReset(@Body() dto: EmailDto): Promise<AcceptedDto> {
-    await this.recovery.requestReset(dto.email);
+    await this.fixedTime('password reset', this.recovery.requestReset(dto.email));
     return ACCEPTED;
   }
 

@@ -27,6 +27,11 @@ export interface AppConfig {
    * session, a removed or demoted member lose their rights on every instance within this.
    */
   accessRecheckMs: number;
+  /**
+   * When a reset or a new confirmation mail is answered (ACCOUNT_ANSWER_MS): the same time
+   * whether or not the email has an account; longer than the work, mail hand-off included.
+   */
+  accountAnswerMs: number;
   /** Hosts the operators may add as Citus workers (CITUS_WORKER_HOSTS); empty: any. */
   citusWorkerHosts: string[];
   /** How long a refresh token just exchanged still gets the same answer (a client's retry). */
@@ -190,6 +195,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     refreshTtlSeconds: int(e.REFRESH_TTL_SECONDS, 30 * 24 * 3600),
     accessRecheckMs: int(e.ACCESS_RECHECK_MS, 1000),
+    accountAnswerMs: int(e.ACCOUNT_ANSWER_MS, 250),
     citusWorkerHosts: (e.CITUS_WORKER_HOSTS ?? '')
       .split(',')
       .map((host) => host.trim().toLowerCase())

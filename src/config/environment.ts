@@ -156,6 +156,7 @@ export class Environment {
   @IsOptional() @IntegerSetting(60, 3600) JWT_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(3600, 90 * 24 * 3600) REFRESH_TTL_SECONDS?: string;
   @IsOptional() @IntegerSetting(0, 60_000) ACCESS_RECHECK_MS?: string;
+  @IsOptional() @IntegerSetting(0, 10_000) ACCOUNT_ANSWER_MS?: string;
   @IsOptional()
   @Matches(/^[\w.:-]+(\s*,\s*[\w.:-]+)*$/, {
     message: 'CITUS_WORKER_HOSTS must be a comma-separated list of host names or IP addresses',

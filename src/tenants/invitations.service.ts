@@ -59,7 +59,7 @@ export class InvitationsService {
   }
 
   /** The role an unused, unexpired invitation of the current tenant grants. */
-  async roleOf(code: string, tx: EntityManager): Promise<UserRole> {
+  async roleOf(code: string, tx?: EntityManager): Promise<UserRole> {
     const invitation = await this.scoped.for(InvitationEntity, tx).findOne(usable(code));
     if (!invitation) throw invitationInvalid();
     return invitation.role;

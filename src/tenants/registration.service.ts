@@ -89,8 +89,18 @@ export class RegistrationService {
     client: string,
     caller?: AuthenticatedUser,
   ): Promise<RegisterResponseDto> {
-    const account = await this.accounts.find(dto.email);
     const target = await this.tenants.findByName(dto.tenantName);
+    // The tenant name and the invitation are checked before anything about the email, so their
+    // answers (and what they cost) never depend on whether the email has an account.
+    if (!target && dto.inviteCode) throw invitationInvalid();
+    if (target && !dto.inviteCode) {
+      throw tenantNameTaken(dto.tenantName, '; joining it needs an inviteCode');
+    }
+    if (target && dto.inviteCode) {
+      const code = dto.inviteCode;
+      await this.context.run({ tenantId: target.id }, () => this.invitations.roleOf(code));
+    }
+    const account = await this.accounts.find(dto.email);
     const proof = account ? await this.proof(dto, account, client, caller) : undefined;
     const mode = account ? decide(account, proof !== undefined, target?.id) : 'new';
     let passwordHash = '';
