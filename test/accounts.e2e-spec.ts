@@ -142,7 +142,7 @@ describe('Accounts (e2e)', () => {
     await signUp(email, 'the first password').expect(201);
     // Ten registrations in a few seconds, each claiming the unconfirmed address with a name of
     // its sender's choosing (issue 19: ten mails in one mailbox).
-    const tenantName = `${unique('Acme')}" - urgent: your account is suspended, reply with your password "`;
+    const tenantName = `${unique('Acme')}" - urgent: your account is suspended, reply with your login details "`;
     for (let i = 0; i < 10; i += 1) {
       const claim = await signUp(email, `claimer password ${i}`, {
         tenantName: i === 0 ? tenantName : unique('T'),

@@ -111,6 +111,8 @@ export class CitusAdminController {
     @Param('id', ParseIdPipe) id: string,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RebalanceAnswer> {
+    // What cannot be done is said at once, whatever else is starting.
+    await this.nodesService.check(Number(id), 'Draining a node');
     const answer = await this.actions.exclusively(`draining node ${id}`, () =>
       this.nodesService.drain(Number(id)),
     );
@@ -128,7 +130,8 @@ export class CitusAdminController {
       'NODE_NOT_EMPTY (drain it first; shardCount says how many), NOT_A_WORKER, OPERATION_RUNNING, CITUS_REQUIRED',
   })
   @ApiUnprocessableEntityResponse({ description: 'NODE_REJECTED: Citus refused, and says why' })
-  removeNode(@Param('id', ParseIdPipe) id: string): Promise<void> {
+  async removeNode(@Param('id', ParseIdPipe) id: string): Promise<void> {
+    await this.nodesService.check(Number(id), 'Removing a node');
     return this.actions.exclusively(`removing node ${id}`, () =>
       this.nodesService.remove(Number(id)),
     );
@@ -181,10 +184,11 @@ export class CitusAdminController {
     description:
       'ALREADY_ISOLATED, OPERATION_RUNNING (another operator action is starting); ASYNCHRONOUS_COMMITS (force_logical while a node commits asynchronously); CITUS_REQUIRED on plain PostgreSQL',
   })
-  isolate(
+  async isolate(
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: IsolateTenantDto,
   ): Promise<IsolationAnswer> {
+    await this.placement.isolatable(id);
     return this.actions.exclusively(`isolating tenant ${id}`, () =>
       this.placement.isolate(id, dto),
     );

@@ -99,6 +99,15 @@ export class NodesService {
     if (!(await this.cluster.isCitus())) throw citusRequired(action);
   }
 
+  /**
+   * What a change to a node can be refused for before it starts (CITUS_REQUIRED, NODE_NOT_FOUND,
+   * NOT_A_WORKER): said at once, whatever other operator action is starting.
+   */
+  async check(nodeId: number, action: string): Promise<void> {
+    await this.requireCitus(action);
+    await this.worker(nodeId);
+  }
+
   private async worker(nodeId: number): Promise<NodeRow> {
     const node = await this.cluster.node(nodeId);
     if (!node) throw new AppError('NODE_NOT_FOUND', `No node with id ${nodeId}`);

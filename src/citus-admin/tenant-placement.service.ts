@@ -79,12 +79,10 @@ export class TenantPlacementService {
   }
 
   /**
-   * Splits the tenant's shard so that it holds this tenant alone, in every colocated table
-   * (CASCADE), then optionally moves the new shard group to another worker, with the configured
-   * shard transfer mode (CITUS_SHARD_TRANSFER_MODE, auto unless told otherwise; block_writes while
-   * a node commits asynchronously, see TransferModeService).
+   * The tenant, when it can be isolated: CITUS_REQUIRED, TENANT_NOT_FOUND or ALREADY_ISOLATED
+   * otherwise (checked again under the operators' lock; said at once before it).
    */
-  async isolate(id: string, dto: IsolateTenantDto): Promise<IsolationAnswer> {
+  async isolatable(id: string) {
     if (!(await this.cluster.isCitus())) throw citusRequired('Tenant isolation');
     const { tenant } = await this.tenant(id);
     if (!tenant.shardId || !tenant.node) throw citusRequired('Tenant isolation');
@@ -94,6 +92,17 @@ export class TenantPlacementService {
         `Tenant ${id} already has shard ${tenant.shardId} to itself on node ${tenant.node.id}`,
       );
     }
+    return { ...tenant, shardId: tenant.shardId, node: tenant.node };
+  }
+
+  /**
+   * Splits the tenant's shard so that it holds this tenant alone, in every colocated table
+   * (CASCADE), then optionally moves the new shard group to another worker, with the configured
+   * shard transfer mode (CITUS_SHARD_TRANSFER_MODE, auto unless told otherwise; block_writes while
+   * a node commits asynchronously, see TransferModeService).
+   */
+  async isolate(id: string, dto: IsolateTenantDto): Promise<IsolationAnswer> {
+    const tenant = await this.isolatable(id);
     let target: NodeRef | undefined;
     if (dto.targetNodeId !== undefined) {
       target = await this.cluster.shardHolder(dto.targetNodeId);
