@@ -164,7 +164,8 @@ describeBrowser('Tenant pages in Chromium [browser] (e2e)', () => {
     await logIn(page, member.email);
     const others = page.getByRole('article', { name: "Owner's plan" });
     await others.waitFor();
-    await expect(others.textContent()).resolves.toContain(`by ${owner.user.username}`);
+    // The author's name comes with the members' list, which may land after the notes.
+    await others.getByText(`by ${owner.user.username}`).waitFor();
     await expect(others.getByRole('button').count()).resolves.toBe(0);
     const own = page.getByRole('article', { name: 'My idea' });
     await expect(own.getByRole('button', { name: 'Edit My idea' }).isVisible()).resolves.toBe(true);

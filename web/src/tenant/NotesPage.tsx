@@ -38,7 +38,7 @@ export function NotesPage(props: { me: Me }) {
   const [notes, setNotes] = useState<Note[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
-  const [authors, setAuthors] = useState<Map<string, string>>(new Map());
+  const [authors, setAuthors] = useState<Map<string, string> | undefined>(undefined);
   const [title, setTitle] = useState('');
   const [content, setContent] = useState('');
   const [status, setStatus] = useState('');
@@ -79,8 +79,11 @@ export function NotesPage(props: { me: Me }) {
     setStatus('Note saved.');
   });
 
+  // Until the members are in, an author is only a number: "former" is known once they are.
   const authorName = (id: string) =>
-    id === me.user.id ? 'you' : (authors.get(id) ?? `a former member (#${id})`);
+    id === me.user.id
+      ? 'you'
+      : (authors?.get(id) ?? (authors ? `a former member (#${id})` : `member #${id}`));
 
   return (
     <Page title="Notes">
