@@ -44,9 +44,14 @@ function walk(value: unknown, visit: (object: Record<string, unknown>) => void):
 /** Tenant B in an answer: its secrets anywhere, its public strings or ids as values. */
 function victimLeaks(response: HttpResponse, context: CheckContext): string[] {
   const { victim, said } = context;
-  const found = victim.secrets
-    .filter((secret) => response.text.includes(secret))
-    .map((secret) => `tenant B's "${secret.slice(0, 40)}"`);
+  // A request that presents one of B's refresh tokens holds B's session: within the retry grace
+  // (REFRESH_RETRY_GRACE_SECONDS) its answer is B's current tokens by design.
+  const holdsVictimSession = victim.secrets.some((secret) => said.includes(secret));
+  const found = holdsVictimSession
+    ? []
+    : victim.secrets
+        .filter((secret) => response.text.includes(secret))
+        .map((secret) => `tenant B's "${secret.slice(0, 40)}"`);
   const saidLower = said.toLowerCase();
   const publicStrings = new Set(
     victim.publicStrings
